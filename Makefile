@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# hmm-dax: the module (for every installed kernel), the tool, the selftests,
+# and the guest test bed that runs them.  `make help` lists the targets.
+
+HMM_DAX_CACHE ?= /var/cache/hmm-dax
+export HMM_DAX_CACHE
+
+B := build
+KERNELS_ALL := 6.1 6.12 newest
+# Kernels to build and test: KVER=ALIAS|VERSION for one, else every kernel
+# that is set up (make deps sets up all three).
+KVER ?=
+K := scripts/kernels.sh
+installed = $(shell . ./$(K); for k in $(KERNELS_ALL); do \
+		kernel_version $$k >/dev/null && echo $$k; done)
+KERNELS = $(if $(KVER),$(KVER),$(installed))
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+# kselftest_harness.h itself trips -Wextra (clobbered, sign-compare).
+SELFTEST_WARN := -Wall -Werror
+PKG_LIBS := $(shell pkg-config --libs libdaxctl 2>/dev/null || echo -ldaxctl)
+
+.PHONY: all deps modules userspace selftests unit check guest-check demo \
+	checkpatch clean help
+
+all: modules userspace selftests
+
+help:
+	@echo 'make deps         install everything needed (root, apt)'
+	@echo 'make              module for every set-up kernel, tool, selftests'
+	@echo 'make KVER=6.12    the module for one kernel (6.1, 6.12, newest or a version)'
+	@echo 'make demo         boot the guest and show the DAX targets and the module'
+	@echo 'make check        deps, build, host unit tests, guest suite on every kernel'
+	@echo 'make checkpatch   kernel style check of the module'
+
+deps:
+	./scripts/deps.sh
+
+modules:
+	@test -n "$(strip $(KERNELS))" || \
+		{ echo "no kernel is set up: run make deps" >&2; exit 1; }
+	@for k in $(KERNELS); do \
+		echo "  MODULE  $$k"; \
+		./scripts/build-module.sh $$k || exit; \
+	done
+
+userspace: $(B)/hmm-dax
+
+$(B)/hmm-dax: userspace/hmm-dax.c kernel/hmm_dax_uapi.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(PKG_LIBS)
+
+# The kselftest harness comes from Debian's linux-source-6.12 at build time.
+$(B)/include/kselftest_harness.h: scripts/linux-source.sh
+	./scripts/linux-source.sh $(B)/include
+	@touch $@
+
+selftests: $(B)/selftests/hmm_dax_tests
+
+$(B)/selftests/hmm_dax_tests: selftests/hmm_dax_tests.c kernel/hmm_dax_uapi.h \
+		$(B)/include/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SELFTEST_WARN) -I$(B)/include -o $@ $<
+
+$(B)/unit/uapi_test: selftests/unit/uapi_test.c kernel/hmm_dax_uapi.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -std=c11 -pedantic -o $@ $<
+
+# Host unit tests: TAP, summarised like a guest run.
+unit: $(B)/unit/uapi_test
+	@mkdir -p $(B)/check
+	@selftests/unit/run.sh $(B) >$(B)/check/host.log; \
+	awk -v name=host -v status=$$? -f selftests/tap-summary \
+		$(B)/check/host.log | tee $(B)/check/host.sum
+
+# The kselftest suite in the guest, once per kernel.
+guest-check:
+	@mkdir -p $(B)/check
+	@for k in $(KERNELS_ALL); do \
+		selftests/vm/hmm-dax-vm --kernel $$k -- selftests/run_tests.sh \
+			>$(B)/check/$$k.log 2>&1; \
+		awk -v name=$$k -v status=$$? -f selftests/tap-summary \
+			$(B)/check/$$k.log | tee $(B)/check/$$k.sum; \
+	done
+
+check:
+	./scripts/deps.sh
+	$(MAKE) all KVER=
+	@rm -f $(B)/check/*.sum
+	$(MAKE) unit guest-check
+	@./scripts/check-total.sh $(B)/check
+
+demo: all
+	selftests/vm/hmm-dax-vm --kernel $(or $(KERNEL),6.12) -- \
+		sh -c 'uname -r; $(CURDIR)/$(B)/hmm-dax devices; echo; \
+		       mount -t ext4,xfs; echo; lsmod | grep -E "^(hmm_dax|device_dax|nd_pmem)"'
+
+checkpatch: $(B)/include/kselftest_harness.h
+	$(B)/include/checkpatch.pl --no-tree --strict --show-types -q \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+		-f kernel/*.[ch] selftests/*.c userspace/*.c
+
+clean:
+	rm -rf $(B) kernel/*.o kernel/.*.cmd *.ko *.mod* .*.cmd Module.symvers modules.order

@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-module.sh ALIAS|VERSION [TARGET]
+#
+# Build hmm_dax.ko with W=1 for one kernel into build/<version>/, warnings
+# being errors.  Debian's newest kernel is built inside the sid chroot (its
+# headers need sid's compiler), with the tree bound at the same path.
+
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/kernels.sh"
+
+want=$1 target=${2:-modules}
+alias=
+for a in $HMM_DAX_KERNELS; do
+	v=$(kernel_version "$a" 2>/dev/null) || continue
+	[ "$want" = "$a" ] || [ "$want" = "$v" ] || continue
+	alias=$a
+	break
+done
+[ -n "$alias" ] || { echo "build-module: kernel '$want' is not set up (make deps)" >&2; exit 2; }
+kver=$(kernel_version "$alias")
+root=$(kernel_root "$alias")
+out=$top/build/$kver
+
+# Kbuild writes objects beside their sources: give each kernel its own copy.
+mkdir -p "$out/kernel"
+cp -pu "$top/Kbuild" "$out/"
+cp -pu "$top"/kernel/*.[ch] "$out/kernel/"
+for f in "$out"/kernel/*.[ch]; do
+	[ -e "$top/kernel/${f##*/}" ] || rm -f "$f"
+done
+
+cmd=(make -s -C "$(kernel_build "$alias")" M="$out" W=1 KCFLAGS=-Werror "$target")
+if [ "$root" = / ]; then
+	"${cmd[@]}"
+else
+	mkdir -p "$root$top"
+	unshare -m -- sh -c 'r=$1; t=$2; shift 2
+		mount -t proc proc "$r/proc" && mount --bind "$t" "$r$t" &&
+		exec chroot "$r" "$@"' sh "$root" "$top" "${cmd[@]}"
+fi

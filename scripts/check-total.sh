@@ -1,0 +1,20 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-total.sh DIR: add up the *.sum lines of one make check run, print the
+# closing line "N passed, N failed, N skipped" and fail if anything failed.
+
+set -euo pipefail
+dir=$1
+shopt -s nullglob
+sums=("$dir"/*.sum)
+[ ${#sums[@]} -gt 0 ] || { echo "check-total: no results in $dir" >&2; exit 1; }
+echo
+echo "summary:"
+grep -h -v '^  ' "${sums[@]}" | sed 's/^/  /'
+grep -h -v '^  ' "${sums[@]}" | awk -F'[:,] *' '
+	{ for (i = 2; i <= NF; i++) { split($i, w, " "); n[w[2]] += w[1] } }
+	END {
+		printf "%d passed, %d failed, %d skipped\n", n["passed"], n["failed"], n["skipped"]
+		exit n["failed"] != 0
+	}'

@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# linux-source.sh DEST
+#
+# Copy the files hmm-dax takes from Debian's linux-source-6.12 package (the
+# kselftest harness, checkpatch and its data) into DEST.  The tarball is read
+# once; its extract is kept in the cache directory.
+
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/kernels.sh"
+
+dest=$1
+tarball=/usr/src/linux-source-6.12.tar.xz
+src=$HMM_DAX_CACHE/linux-source-6.12
+files=(
+	tools/testing/selftests/kselftest_harness.h
+	tools/testing/selftests/kselftest.h
+	scripts/checkpatch.pl
+	scripts/spelling.txt
+	scripts/const_structs.checkpatch
+)
+
+if [ ! -f "$src/.done" ] || [ "$tarball" -nt "$src/.done" ]; then
+	[ -f "$tarball" ] || { echo "linux-source: $tarball missing: run make deps" >&2; exit 1; }
+	rm -rf "$src"
+	mkdir -p "$src"
+	tar -xJf "$tarball" -C "$src" --strip-components=1 \
+		"${files[@]/#/linux-source-6.12/}"
+	touch "$src/.done"
+fi
+mkdir -p "$dest"
+for f in "${files[@]}"; do
+	cp -pu "$src/$f" "$dest/"
+done
