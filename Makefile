@@ -22,8 +22,10 @@ WARN := -Wall -Wextra -Werror
 SELFTEST_WARN := -Wall -Werror
 PKG_LIBS := $(shell pkg-config --libs libdaxctl 2>/dev/null || echo -ldaxctl)
 
-.PHONY: all deps modules userspace selftests unit check guest-check demo \
-	checkpatch clean help
+MAKEFLAGS += --no-print-directory
+
+.PHONY: all deps modules userspace selftests unit testbed check guest-check \
+	demo checkpatch clean help
 
 all: modules userspace selftests
 
@@ -69,11 +71,18 @@ $(B)/unit/uapi_test: selftests/unit/uapi_test.c kernel/hmm_dax_uapi.h
 	$(CC) $(CFLAGS) $(WARN) -std=c11 -pedantic -o $@ $<
 
 # Host unit tests: TAP, summarised like a guest run.
-unit: $(B)/unit/uapi_test
+unit: $(B)/unit/uapi_test $(B)/include/kselftest_harness.h
 	@mkdir -p $(B)/check
 	@selftests/unit/run.sh $(B) >$(B)/check/host.log; \
 	awk -v name=host -v status=$$? -f selftests/tap-summary \
 		$(B)/check/host.log | tee $(B)/check/host.sum
+
+# The test bed's own contract (exit statuses, --add, panic, timeout).
+testbed:
+	@mkdir -p $(B)/check
+	@selftests/vm/testbed-tests.sh >$(B)/check/testbed.log 2>&1; \
+	awk -v name=testbed -v status=$$? -f selftests/tap-summary \
+		$(B)/check/testbed.log | tee $(B)/check/testbed.sum
 
 # The kselftest suite in the guest, once per kernel.
 guest-check:
@@ -89,7 +98,7 @@ check:
 	./scripts/deps.sh
 	$(MAKE) all KVER=
 	@rm -f $(B)/check/*.sum
-	$(MAKE) unit guest-check
+	$(MAKE) unit testbed guest-check
 	@./scripts/check-total.sh $(B)/check
 
 demo: all

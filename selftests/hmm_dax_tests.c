@@ -31,8 +31,8 @@
 #include "kselftest_harness.h"
 #include "../kernel/hmm_dax_uapi.h"
 
-#define SZ_2M	(2UL << 20)
-#define SZ_1G	(1UL << 30)
+#define SZ_2M	0x200000UL
+#define SZ_1G	0x40000000UL
 
 /* Path of /dev/hmm_dax<i>. */
 static void hmm_dax_node(char *buf, size_t len, unsigned int i)
@@ -74,9 +74,17 @@ FIXTURE_VARIANT(fsdax) {
 	int dax;		/* expected STATX_ATTR_DAX */
 };
 
-FIXTURE_VARIANT_ADD(fsdax, ext4) { .env = "HMM_DAX_EXT4", .dax = 1 };
-FIXTURE_VARIANT_ADD(fsdax, xfs) { .env = "HMM_DAX_XFS", .dax = 1 };
-FIXTURE_VARIANT_ADD(fsdax, tmpfs) { .env = NULL, .dax = 0 };
+FIXTURE_VARIANT_ADD(fsdax, ext4) {
+	.env = "HMM_DAX_EXT4", .dax = 1
+};
+
+FIXTURE_VARIANT_ADD(fsdax, xfs) {
+	.env = "HMM_DAX_XFS", .dax = 1
+};
+
+FIXTURE_VARIANT_ADD(fsdax, tmpfs) {
+	.env = NULL, .dax = 0
+};
 
 FIXTURE_SETUP(fsdax)
 {
@@ -132,6 +140,7 @@ FIXTURE_VARIANT(devdax) {
 FIXTURE_VARIANT_ADD(devdax, align_2m) {
 	.env = "HMM_DAX_DEVDAX_2M", .align = SZ_2M
 };
+
 FIXTURE_VARIANT_ADD(devdax, align_1g) {
 	.env = "HMM_DAX_DEVDAX_1G", .align = SZ_1G
 };
@@ -170,13 +179,13 @@ TEST_F(devdax, align_attr)
 TEST_F(devdax, mmap_alignment)
 {
 	unsigned long len = variant->align;
-	void *p;
+	char *p;
 
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap %lu: %s", len, strerror(errno));
 	ASSERT_EQ(0, (unsigned long)p % variant->align);
-	((volatile char *)p)[len - 1] = 0x5a;
-	ASSERT_EQ(0x5a, ((volatile char *)p)[len - 1]);
+	p[len - 1] = 0x5a;	/* faults the whole aligned unit in */
+	ASSERT_EQ(0x5a, p[len - 1]);
 	ASSERT_EQ(0, munmap(p, len));
 
 	p = mmap(NULL, len / 2, PROT_READ, MAP_SHARED, self->fd, 0);

@@ -72,7 +72,8 @@ static const struct hmm_dax_cmd hmm_dax_cmds[] = {
 	{ "help", cmd_help, "this text" },
 };
 
-#define NR_CMDS (sizeof(hmm_dax_cmds) / sizeof(hmm_dax_cmds[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NR_CMDS ARRAY_SIZE(hmm_dax_cmds)
 
 static int cmd_help(int argc, char **argv)
 {

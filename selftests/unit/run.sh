@@ -37,6 +37,7 @@ t summary_skip_is_not_pass summary_is allskip 0 "0 passed, 0 failed, 2 skipped"
 t summary_guest_died summary_is died 125 "1 passed, 1 failed, 0 skipped"
 t summary_no_test summary_is empty 0 "0 passed, 1 failed, 0 skipped"
 t summary_whole_skip summary_is wholeskip 4 "0 passed, 1 failed, 0 skipped"
+t checkpatch make -s -C "$top" checkpatch
 t summary_console_noise summary_is noise 0 "1 passed, 0 failed, 0 skipped"
 echo "1..$n"
 [ "$fails" -eq 0 ]
