@@ -88,7 +88,8 @@ testbed:
 guest-check:
 	@mkdir -p $(B)/check
 	@for k in $(KERNELS_ALL); do \
-		selftests/vm/hmm-dax-vm --kernel $$k -- selftests/run_tests.sh \
+		selftests/vm/hmm-dax-vm --kernel $$k --timeout 900 -- \
+			selftests/run_tests.sh \
 			>$(B)/check/$$k.log 2>&1; \
 		awk -v name=$$k -v status=$$? -f selftests/tap-summary \
 			$(B)/check/$$k.log | tee $(B)/check/$$k.sum; \
@@ -103,8 +104,10 @@ check:
 
 demo: all
 	selftests/vm/hmm-dax-vm --kernel $(or $(KERNEL),6.12) -- \
-		sh -c 'uname -r; $(CURDIR)/$(B)/hmm-dax devices; echo; \
-		       mount -t ext4,xfs; echo; lsmod | grep -E "^(hmm_dax|device_dax|nd_pmem)"'
+		sh -c 'echo "kernel: $$(uname -r)"; env | grep ^HMM_DAX_ | sort; \
+		       echo; $(CURDIR)/$(B)/hmm-dax devices; echo; \
+		       mount -t ext4,xfs; echo; \
+		       lsmod | grep -E "^(hmm_dax|device_dax|nd_pmem)"'
 
 checkpatch: $(B)/include/kselftest_harness.h
 	$(B)/include/checkpatch.pl --no-tree --strict --show-types -q \

@@ -9,6 +9,13 @@ dir=$1
 shopt -s nullglob
 sums=("$dir"/*.sum)
 [ ${#sums[@]} -gt 0 ] || { echo "check-total: no results in $dir" >&2; exit 1; }
+# Show the end of every failed part's log, for CI's record.
+for s in "${sums[@]}"; do
+	grep -q '^  failed:' "$s" || continue
+	echo
+	echo "== ${s%.sum}.log (last 60 lines) =="
+	tail -n 60 "${s%.sum}.log"
+done
 echo
 echo "summary:"
 grep -h -v '^  ' "${sums[@]}" | sed 's/^/  /'
