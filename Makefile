@@ -70,8 +70,17 @@ $(B)/unit/uapi_test: selftests/unit/uapi_test.c kernel/hmm_dax_uapi.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -std=c11 -pedantic -o $@ $<
 
+# The device page table has no mm dependencies: the host builds it as is,
+# with stand-in kernel headers, under the kselftest harness.
+$(B)/unit/devpt_test: selftests/unit/devpt_test.c kernel/hmm_dax_devpt.c \
+		kernel/hmm_dax_devpt.h $(wildcard selftests/unit/include/linux/*.h) \
+		$(B)/include/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Iselftests/unit/include -I$(B)/include \
+		-o $@ selftests/unit/devpt_test.c kernel/hmm_dax_devpt.c
+
 # Host unit tests: TAP, summarised like a guest run.
-unit: $(B)/unit/uapi_test $(B)/include/kselftest_harness.h
+unit: $(B)/unit/uapi_test $(B)/unit/devpt_test $(B)/include/kselftest_harness.h
 	@mkdir -p $(B)/check
 	@selftests/unit/run.sh $(B) >$(B)/check/host.log; \
 	awk -v name=host -v status=$$? -f selftests/tap-summary \
@@ -112,7 +121,7 @@ demo: all
 checkpatch: $(B)/include/kselftest_harness.h
 	$(B)/include/checkpatch.pl --no-tree --strict --show-types -q \
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
-		-f kernel/*.[ch] selftests/*.c userspace/*.c
+		-f kernel/*.[ch] selftests/*.c selftests/unit/*.c userspace/*.c
 
 clean:
 	rm -rf $(B) kernel/*.o kernel/.*.cmd *.ko *.mod* .*.cmd Module.symvers modules.order

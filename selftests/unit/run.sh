@@ -32,6 +32,7 @@ summary_is() {
 
 echo "TAP version 13"
 t uapi_standalone "$build/unit/uapi_test"
+t devpt "$build/unit/devpt_test"
 t summary_counts summary_is mixed 1 "2 passed, 1 failed, 1 skipped"
 t summary_skip_is_not_pass summary_is allskip 0 "0 passed, 0 failed, 2 skipped"
 t summary_guest_died summary_is died 125 "1 passed, 1 failed, 0 skipped"

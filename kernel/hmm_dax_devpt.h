@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hmm_dax_devpt.h - the simulated device page table
+ *
+ * A four-level radix table of 512-entry nodes, shaped like x86-64's 4-level
+ * page tables: leaves live at PTE (4 KiB), PMD (2 MiB) or PUD (1 GiB) level
+ * and cover virtual addresses below 2^48.  It knows nothing of mm: the same
+ * code is built into the module and into a host unit-test program.
+ *
+ * The table is not locked here; its owner serialises every call.
+ */
+#ifndef _HMM_DAX_DEVPT_H
+#define _HMM_DAX_DEVPT_H
+
+#include <linux/types.h>
+#include <linux/slab.h>
+
+#define HMM_DAX_DEVPT_SHIFT	12
+#define HMM_DAX_DEVPT_BITS	9
+#define HMM_DAX_DEVPT_ENTRIES	512	/* 1 << HMM_DAX_DEVPT_BITS */
+#define HMM_DAX_DEVPT_LEVELS	4	/* PTE, PMD, PUD and the top */
+#define HMM_DAX_DEVPT_VA_BITS	(HMM_DAX_DEVPT_SHIFT + \
+				 HMM_DAX_DEVPT_LEVELS * HMM_DAX_DEVPT_BITS)
+
+/* Leaf levels; the order of a leaf at level L is 9 * L. */
+enum hmm_dax_level {
+	HMM_DAX_PTE,
+	HMM_DAX_PMD,
+	HMM_DAX_PUD,
+	HMM_DAX_NR_LEAF_LEVELS,
+};
+
+/* Leaf flags (6 bits): what the device may do and what the pfn is. */
+#define HMM_DAX_DEVPT_WRITE	0x01	/* writable by the device */
+#define HMM_DAX_DEVPT_DEVICE	0x02	/* ZONE_DEVICE page */
+#define HMM_DAX_DEVPT_ZERO	0x04	/* the (huge) zero page */
+#define HMM_DAX_DEVPT_TYPE(t)	(((t) & 3) << 3)	/* pgmap type */
+#define HMM_DAX_DEVPT_TYPE_OF(f) (((f) >> 3) & 3)
+#define HMM_DAX_DEVPT_FLAGS	0x1f
+
+/**
+ * struct hmm_dax_devpt - one device page table
+ * @root: the top node (covers 512 GiB per entry)
+ * @nr_nodes: nodes allocated, the root included
+ * @nr_leaves: leaves present, per level
+ */
+struct hmm_dax_devpt {
+	u64 *root;
+	unsigned long nr_nodes;
+	unsigned long nr_leaves[HMM_DAX_NR_LEAF_LEVELS];
+};
+
+/**
+ * struct hmm_dax_devpt_leaf - one leaf, as found by lookup or walk
+ * @addr: first virtual address the leaf maps
+ * @pfn: pfn at @addr
+ * @level: enum hmm_dax_level
+ * @flags: HMM_DAX_DEVPT_* flags
+ */
+struct hmm_dax_devpt_leaf {
+	u64 addr;
+	u64 pfn;
+	unsigned int level;
+	unsigned int flags;
+};
+
+/**
+ * struct hmm_dax_devpt_zap - what an unmap removed
+ * @leaves: leaves removed, per level
+ * @split: huge leaves split because the range covered part of them
+ * @whole: huge leaves zapped whole because a split could not allocate
+ */
+struct hmm_dax_devpt_zap {
+	unsigned long leaves[HMM_DAX_NR_LEAF_LEVELS];
+	unsigned long split[HMM_DAX_NR_LEAF_LEVELS];
+	unsigned long whole[HMM_DAX_NR_LEAF_LEVELS];
+};
+
+typedef int (*hmm_dax_devpt_fn)(const struct hmm_dax_devpt_leaf *leaf,
+				void *arg);
+
+/**
+ * hmm_dax_devpt_level_size() - bytes mapped by one leaf at @level
+ * @level: enum hmm_dax_level
+ */
+static inline u64 hmm_dax_devpt_level_size(unsigned int level)
+{
+	return 1ULL << (HMM_DAX_DEVPT_SHIFT + level * HMM_DAX_DEVPT_BITS);
+}
+
+/**
+ * hmm_dax_devpt_bytes() - memory held by the table's nodes
+ * @pt: the table
+ */
+static inline unsigned long hmm_dax_devpt_bytes(const struct hmm_dax_devpt *pt)
+{
+	return pt->nr_nodes * HMM_DAX_DEVPT_ENTRIES * sizeof(u64);
+}
+
+int hmm_dax_devpt_init(struct hmm_dax_devpt *pt);
+void hmm_dax_devpt_fini(struct hmm_dax_devpt *pt);
+int hmm_dax_devpt_map(struct hmm_dax_devpt *pt, u64 addr, u64 pfn,
+		      unsigned int level, unsigned int flags, gfp_t gfp);
+void hmm_dax_devpt_unmap(struct hmm_dax_devpt *pt, u64 start, u64 end,
+			 gfp_t gfp, struct hmm_dax_devpt_zap *zap);
+bool hmm_dax_devpt_lookup(const struct hmm_dax_devpt *pt, u64 addr,
+			  struct hmm_dax_devpt_leaf *leaf);
+int hmm_dax_devpt_walk(const struct hmm_dax_devpt *pt, u64 start, u64 end,
+		       hmm_dax_devpt_fn fn, void *arg);
+
+#endif /* _HMM_DAX_DEVPT_H */
