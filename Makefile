@@ -70,6 +70,12 @@ $(B)/unit/uapi_test: selftests/unit/uapi_test.c kernel/hmm_dax_uapi.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -std=c11 -pedantic -o $@ $<
 
+# $(call tap_part,NAME,COMMAND): run COMMAND, whose output is TAP, into
+# build/check/NAME.log and summarise it into NAME.sum (see tap-summary).
+tap_part = mkdir -p $(B)/check && { $(2); } >$(B)/check/$(1).log 2>&1; \
+	awk -v name=$(1) -v status=$$? -f selftests/tap-summary \
+		$(B)/check/$(1).log | tee $(B)/check/$(1).sum
+
 # The device page table has no mm dependencies: the host builds it as is,
 # with stand-in kernel headers, under the kselftest harness.
 $(B)/unit/devpt_test: selftests/unit/devpt_test.c kernel/hmm_dax_devpt.c \
@@ -81,27 +87,17 @@ $(B)/unit/devpt_test: selftests/unit/devpt_test.c kernel/hmm_dax_devpt.c \
 
 # Host unit tests: TAP, summarised like a guest run.
 unit: $(B)/unit/uapi_test $(B)/unit/devpt_test $(B)/include/kselftest_harness.h
-	@mkdir -p $(B)/check
-	@selftests/unit/run.sh $(B) >$(B)/check/host.log; \
-	awk -v name=host -v status=$$? -f selftests/tap-summary \
-		$(B)/check/host.log | tee $(B)/check/host.sum
+	@$(call tap_part,host,selftests/unit/run.sh $(B))
 
 # The test bed's own contract (exit statuses, --add, panic, timeout).
 testbed:
-	@mkdir -p $(B)/check
-	@selftests/vm/testbed-tests.sh >$(B)/check/testbed.log 2>&1; \
-	awk -v name=testbed -v status=$$? -f selftests/tap-summary \
-		$(B)/check/testbed.log | tee $(B)/check/testbed.sum
+	@$(call tap_part,testbed,selftests/vm/testbed-tests.sh)
 
 # The kselftest suite in the guest, once per kernel.
 guest-check:
-	@mkdir -p $(B)/check
 	@for k in $(KERNELS_ALL); do \
-		selftests/vm/hmm-dax-vm --kernel $$k --timeout 900 -- \
-			selftests/run_tests.sh \
-			>$(B)/check/$$k.log 2>&1; \
-		awk -v name=$$k -v status=$$? -f selftests/tap-summary \
-			$(B)/check/$$k.log | tee $(B)/check/$$k.sum; \
+		$(call tap_part,$$k,selftests/vm/hmm-dax-vm --kernel $$k \
+			--timeout 900 -- selftests/run_tests.sh); \
 	done
 
 check:
