@@ -23,6 +23,7 @@ SELFTEST_WARN := -Wall -Werror
 PKG_LIBS := $(shell pkg-config --libs libdaxctl 2>/dev/null || echo -ldaxctl)
 
 MAKEFLAGS += --no-print-directory
+, := ,
 
 .PHONY: all deps modules userspace selftests unit testbed check guest-check \
 	demo checkpatch clean help
@@ -114,10 +115,19 @@ demo: all
 		       mount -t ext4,xfs; echo; \
 		       lsmod | grep -E "^(hmm_dax|device_dax|nd_pmem)"'
 
+# compat.h is where version tests belong; trace headers have their own layout.
+CHECKPATCH = $(B)/include/checkpatch.pl --no-tree --strict --show-types -q \
+	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES$(1)
+CP_COMPAT := LINUX_VERSION_CODE,CONSTANT_COMPARISON
+CP_TRACE := PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE
 checkpatch: $(B)/include/kselftest_harness.h
-	$(B)/include/checkpatch.pl --no-tree --strict --show-types -q \
-		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
-		-f kernel/*.[ch] selftests/*.c selftests/unit/*.c userspace/*.c
+	$(call CHECKPATCH) -f $(filter-out kernel/compat.h kernel/hmm_dax_trace.h,\
+		$(wildcard kernel/*.[ch])) selftests/*.c selftests/unit/*.c \
+		userspace/*.c
+	$(call CHECKPATCH,$(,)$(CP_COMPAT)) \
+		-f kernel/compat.h
+	$(call CHECKPATCH,$(,)$(CP_TRACE)) \
+		-f kernel/hmm_dax_trace.h
 
 clean:
 	rm -rf $(B) kernel/*.o kernel/.*.cmd *.ko *.mod* .*.cmd Module.symvers modules.order

@@ -9,5 +9,71 @@
 #define _HMM_DAX_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/hmm.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+
+#include "hmm_dax_uapi.h"
+
+/*
+ * get_dev_pagemap() lost its cache argument ("mm/memremap: Remove unused
+ * get_dev_pagemap() parameter", 6.19).  hmm_dax takes one reference per
+ * leaf and drops it at once, so it never passes a cached pgmap.
+ */
+static inline struct dev_pagemap *hmm_dax_get_dev_pagemap(unsigned long pfn)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+	return get_dev_pagemap(pfn);
+#else
+	return get_dev_pagemap(pfn, NULL);
+#endif
+}
+
+/*
+ * The pfn in an hmm_range_fault() output entry.  HMM_PFN_ORDER_SHIFT moved
+ * in 6.16 (BITS_PER_LONG - 8 to - 11) and new flags came with it; every
+ * kernel's HMM_PFN_FLAGS covers its own flag and order bits.
+ */
+static inline unsigned long hmm_dax_hmm_pfn(unsigned long hmm_pfn)
+{
+	return hmm_pfn & ~HMM_PFN_FLAGS;
+}
+
+/*
+ * The huge zero folio is not exported on any of these kernels.  Under a
+ * valid hmm_range_fault() result, an order > 0 mapping of a page that is
+ * neither ZONE_DEVICE, nor anonymous, nor in a page cache (no mapping) can
+ * only be the huge zero page: DAX and shmem huge pages have a mapping,
+ * anonymous THPs are anonymous.
+ */
+static inline bool hmm_dax_is_zero_page(struct page *page, unsigned int order)
+{
+	struct folio *folio;
+
+	if (is_zero_pfn(page_to_pfn(page)))
+		return true;
+	if (!order || is_zone_device_page(page))
+		return false;
+	folio = page_folio(page);
+	return !folio_test_anon(folio) && !folio->mapping;
+}
+
+/* The kernel's mmu_notifier_event values are the uapi's HMM_DAX_EV_*. */
+static inline void hmm_dax_compat_check(void)
+{
+	BUILD_BUG_ON(MMU_NOTIFY_UNMAP != HMM_DAX_EV_UNMAP);
+	BUILD_BUG_ON(MMU_NOTIFY_CLEAR != HMM_DAX_EV_CLEAR);
+	BUILD_BUG_ON(MMU_NOTIFY_PROTECTION_VMA != HMM_DAX_EV_PROTECTION_VMA);
+	BUILD_BUG_ON(MMU_NOTIFY_PROTECTION_PAGE != HMM_DAX_EV_PROTECTION_PAGE);
+	BUILD_BUG_ON(MMU_NOTIFY_SOFT_DIRTY != HMM_DAX_EV_SOFT_DIRTY);
+	BUILD_BUG_ON(MMU_NOTIFY_RELEASE != HMM_DAX_EV_RELEASE);
+	BUILD_BUG_ON(MMU_NOTIFY_MIGRATE != HMM_DAX_EV_MIGRATE);
+}
+
+/*
+ * hmm_range_fault() is called with mmap_read_lock() held on every kernel
+ * here, 7.2 included; hmm_range_fault_unlocked_timeout() is not in 7.2.
+ */
 
 #endif /* _HMM_DAX_COMPAT_H */

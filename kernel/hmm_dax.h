@@ -5,11 +5,31 @@
 #ifndef _HMM_DAX_H
 #define _HMM_DAX_H
 
+#include <linux/atomic.h>
+#include <linux/hmm.h>
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
 
 #include "compat.h"
+#include "hmm_dax_devpt.h"
 #include "hmm_dax_uapi.h"
+
+/* fault_inject bits: break the driver on purpose to prove the tests fail. */
+#define HMM_DAX_INJECT_IGNORE_INVALIDATE	0x1
+#define HMM_DAX_INJECT_SKIP_RETRY		0x2
+#define HMM_DAX_INJECT_KEEP_PGMAP		0x4
+#define HMM_DAX_INJECT_LEAF_TOO_LARGE		0x8
+
+extern unsigned int hmm_dax_fault_inject;
+extern atomic64_t hmm_dax_pgmap_gets;
+extern atomic64_t hmm_dax_pgmap_puts;
+
+static inline bool hmm_dax_inject(unsigned int bit)
+{
+	return READ_ONCE(hmm_dax_fault_inject) & bit;
+}
 
 /**
  * struct hmm_dax_device - one simulated device, /dev/hmm_dax<id>
@@ -27,10 +47,77 @@ struct hmm_dax_device {
  * struct hmm_dax_mirror - one open file: a device mirroring one mm
  * @hdev: the device it was opened on
  * @mm: the mm of the opener; ioctls from any other mm get -EPERM
+ * @notifier: interval notifier over the whole of @mm
+ * @lock: serialises @pt, @events and @stats between the ioctls and the
+ *	  notifier; taken in reclaim, so nothing may allocate with
+ *	  reclaim while holding it
+ * @pt: the device page table
+ * @stats: counters; the pgmap fields are filled in when read
+ * @events: the invalidation log, a ring of HMM_DAX_EVENT_LOG entries
+ * @ev_head: index of the oldest entry
+ * @ev_count: entries in the ring
+ * @ev_seq: number of the last event logged
+ * @ev_lost: entries dropped since the log was last drained
+ * @nonblock_busy: non-blockable invalidations refused (no @lock needed)
+ * @show_pfns: the opener had CAP_SYS_ADMIN
+ * @debugfs: the mirror's debugfs directory
  */
 struct hmm_dax_mirror {
 	struct hmm_dax_device *hdev;
 	struct mm_struct *mm;
+	struct mmu_interval_notifier notifier;
+	struct mutex lock;	/* see above: not held while allocating */
+	struct hmm_dax_devpt pt;
+	struct hmm_dax_stats stats;
+	struct hmm_dax_event *events;
+	unsigned int ev_head;
+	unsigned int ev_count;
+	u64 ev_seq;
+	u64 ev_lost;
+	atomic64_t nonblock_busy;
+	bool show_pfns;
+	struct dentry *debugfs;
 };
+
+/**
+ * struct hmm_dax_vma - bounds of the VMA a chunk was faulted in
+ * @start: vm_start
+ * @end: vm_end
+ */
+struct hmm_dax_vma {
+	u64 start;
+	u64 end;
+};
+
+/* hmm_dax_mirror.c */
+bool hmm_dax_pgmap_check(unsigned long pfn, unsigned int *type);
+void hmm_dax_note_peak(struct hmm_dax_mirror *m, unsigned long transient);
+bool hmm_dax_next_leaf(struct hmm_dax_mirror *m, u64 start, u64 end,
+		       u64 *addr);
+int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
+			struct hmm_dax_vma *vma, struct hmm_dax_range *r);
+int hmm_dax_mirror_range(struct hmm_dax_mirror *m, u64 start, u64 end,
+			 u32 flags, struct hmm_dax_range *r);
+struct hmm_dax_mirror *hmm_dax_mirror_create(struct hmm_dax_device *hdev,
+					     bool show_pfns);
+void hmm_dax_mirror_destroy(struct hmm_dax_mirror *m);
+int hmm_dax_mirror(struct hmm_dax_mirror *m, struct hmm_dax_range *r);
+
+/* hmm_dax_access.c */
+int hmm_dax_access(struct hmm_dax_mirror *m, struct hmm_dax_access *a,
+		   bool write);
+
+/* hmm_dax_inspect.c */
+int hmm_dax_dump(struct hmm_dax_mirror *m, struct hmm_dax_dump *d);
+void hmm_dax_stats(struct hmm_dax_mirror *m, struct hmm_dax_stats *s);
+int hmm_dax_events(struct hmm_dax_mirror *m, struct hmm_dax_events *e);
+int hmm_dax_audit(struct hmm_dax_mirror *m, struct hmm_dax_audit *a);
+void hmm_dax_reset(struct hmm_dax_mirror *m);
+
+/* hmm_dax_debugfs.c */
+int hmm_dax_debugfs_init(void);
+void hmm_dax_debugfs_fini(void);
+void hmm_dax_debugfs_add(struct hmm_dax_mirror *m);
+void hmm_dax_debugfs_remove(struct hmm_dax_mirror *m);
 
 #endif /* _HMM_DAX_H */

@@ -72,7 +72,13 @@ static inline u64 pages_per(unsigned int level)
 
 static u64 *node_alloc(struct hmm_dax_devpt *pt, gfp_t gfp)
 {
-	u64 *node = kzalloc(NODE_BYTES, gfp);
+	struct hmm_dax_devpt_cache *cache = pt->cache;
+	u64 *node;
+
+	if (cache && cache->nr)
+		node = cache->node[--cache->nr];
+	else
+		node = kzalloc(NODE_BYTES, gfp);
 
 	if (node)
 		pt->nr_nodes++;
@@ -130,6 +136,38 @@ static bool node_empty(const u64 *node)
 		if (node[i])
 			return false;
 	return true;
+}
+
+/**
+ * hmm_dax_devpt_cache_fill() - fill @cache up to its capacity
+ * @cache: the cache, zeroed before first use
+ * @gfp: allocation flags
+ *
+ * Lets an owner that installs under a lock it also takes in reclaim (an
+ * mmu notifier's) allocate before taking it.
+ *
+ * Return: 0, or -ENOMEM with what could be allocated kept.
+ */
+int hmm_dax_devpt_cache_fill(struct hmm_dax_devpt_cache *cache, gfp_t gfp)
+{
+	while (cache->nr < HMM_DAX_DEVPT_LEVELS - 1) {
+		u64 *node = kzalloc(NODE_BYTES, gfp);
+
+		if (!node)
+			return -ENOMEM;
+		cache->node[cache->nr++] = node;
+	}
+	return 0;
+}
+
+/**
+ * hmm_dax_devpt_cache_drain() - free what @cache still holds
+ * @cache: the cache
+ */
+void hmm_dax_devpt_cache_drain(struct hmm_dax_devpt_cache *cache)
+{
+	while (cache->nr)
+		kfree(cache->node[--cache->nr]);
 }
 
 /**

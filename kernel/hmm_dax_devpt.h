@@ -39,13 +39,28 @@ enum hmm_dax_level {
 #define HMM_DAX_DEVPT_FLAGS	0x1f
 
 /**
+ * struct hmm_dax_devpt_cache - nodes allocated ahead, outside the owner's lock
+ * @node: zeroed nodes
+ * @nr: how many @node holds
+ *
+ * One install below the top level needs at most one node per level under
+ * it, so HMM_DAX_DEVPT_LEVELS - 1 nodes cover any single leaf.
+ */
+struct hmm_dax_devpt_cache {
+	u64 *node[HMM_DAX_DEVPT_LEVELS - 1];
+	unsigned int nr;
+};
+
+/**
  * struct hmm_dax_devpt - one device page table
  * @root: the top node (covers 512 GiB per entry)
+ * @cache: if set, new nodes come from it before the allocator
  * @nr_nodes: nodes allocated, the root included
  * @nr_leaves: leaves present, per level
  */
 struct hmm_dax_devpt {
 	u64 *root;
+	struct hmm_dax_devpt_cache *cache;
 	unsigned long nr_nodes;
 	unsigned long nr_leaves[HMM_DAX_NR_LEAF_LEVELS];
 };
@@ -97,6 +112,8 @@ static inline unsigned long hmm_dax_devpt_bytes(const struct hmm_dax_devpt *pt)
 	return pt->nr_nodes * HMM_DAX_DEVPT_ENTRIES * sizeof(u64);
 }
 
+int hmm_dax_devpt_cache_fill(struct hmm_dax_devpt_cache *cache, gfp_t gfp);
+void hmm_dax_devpt_cache_drain(struct hmm_dax_devpt_cache *cache);
 int hmm_dax_devpt_init(struct hmm_dax_devpt *pt);
 void hmm_dax_devpt_fini(struct hmm_dax_devpt *pt);
 int hmm_dax_devpt_map(struct hmm_dax_devpt *pt, u64 addr, u64 pfn,

@@ -2,57 +2,228 @@
 /*
  * hmm_dax - a simulated device that mirrors DAX memory with hmm_range_fault()
  *
- * Module set-up: one misc character device per simulated device,
- * /dev/hmm_dax0 .. /dev/hmm_dax<N-1>, mode 0600.  Each open file is a mirror
- * bound to the opener's mm.
+ * Module set-up and the ioctl interface: one misc character device per
+ * simulated device, /dev/hmm_dax0 .. /dev/hmm_dax<N-1>, mode 0600.  Each
+ * open file is a mirror bound to the opener's mm (hmm_dax_mirror.c).
  */
-#include <linux/module.h>
-#include <linux/miscdevice.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
 
 #include "hmm_dax.h"
 
+#define CREATE_TRACE_POINTS
+#include "hmm_dax_trace.h"
+
+unsigned int hmm_dax_fault_inject;
+module_param_named(fault_inject, hmm_dax_fault_inject, uint, 0600);
+MODULE_PARM_DESC(fault_inject,
+		 "debug only, breaks the driver on purpose to prove the tests: 0x1 ignore invalidations, 0x2 skip the sequence re-check, 0x4 keep pgmap references, 0x8 leaves one level too large (default 0)");
+
+atomic64_t hmm_dax_pgmap_gets = ATOMIC64_INIT(0);
+atomic64_t hmm_dax_pgmap_puts = ATOMIC64_INIT(0);
+
 static struct hmm_dax_device hmm_dax_devices[HMM_DAX_NR_DEVICES];
+
+/* Bad input: say which field, for dynamic debug, and return @err. */
+#define hmm_dax_bad(err, fmt, ...) \
+	({ pr_debug("%s: " fmt "\n", current->comm, ##__VA_ARGS__); (err); })
+
+static int hmm_dax_check_range(const char *cmd, u64 addr, u64 len)
+{
+	if (!len)
+		return hmm_dax_bad(-EINVAL, "%s: len is 0", cmd);
+	if (!PAGE_ALIGNED(addr))
+		return hmm_dax_bad(-EINVAL, "%s: addr %#llx not page aligned",
+				   cmd, addr);
+	if (!PAGE_ALIGNED(len))
+		return hmm_dax_bad(-EINVAL, "%s: len %#llx not page aligned",
+				   cmd, len);
+	if (addr + len < addr)
+		return hmm_dax_bad(-EINVAL, "%s: addr + len wraps", cmd);
+	if (addr + len > TASK_SIZE)
+		return hmm_dax_bad(-EINVAL, "%s: addr + len beyond TASK_SIZE",
+				   cmd);
+	return 0;
+}
+
+static int hmm_dax_ioc_mirror(struct hmm_dax_mirror *m, struct hmm_dax_range *r)
+{
+	int ret = hmm_dax_check_range("mirror", r->addr, r->len);
+
+	if (ret)
+		return ret;
+	if (r->flags & ~(HMM_DAX_MIRROR_WRITE | HMM_DAX_MIRROR_SNAPSHOT))
+		return hmm_dax_bad(-EINVAL, "mirror: unknown flags %#x",
+				   r->flags);
+	if ((r->flags & HMM_DAX_MIRROR_WRITE) &&
+	    (r->flags & HMM_DAX_MIRROR_SNAPSHOT))
+		return hmm_dax_bad(-EINVAL, "mirror: flags WRITE and SNAPSHOT");
+	if (r->reserved)
+		return hmm_dax_bad(-EINVAL, "mirror: reserved is not 0");
+	*r = (struct hmm_dax_range){
+		.addr = r->addr, .len = r->len, .flags = r->flags,
+	};
+	return hmm_dax_mirror(m, r);
+}
+
+static int hmm_dax_ioc_dump(struct hmm_dax_mirror *m, struct hmm_dax_dump *d)
+{
+	int ret = hmm_dax_check_range("dump", d->addr, d->len);
+
+	if (ret)
+		return ret;
+	if (d->max > HMM_DAX_MAX_DUMP)
+		return hmm_dax_bad(-E2BIG, "dump: max %llu > %u", d->max,
+				   HMM_DAX_MAX_DUMP);
+	d->count = 0;
+	d->total = 0;
+	return hmm_dax_dump(m, d);
+}
+
+static int hmm_dax_ioc_access(struct hmm_dax_mirror *m,
+			      struct hmm_dax_access *a, bool write)
+{
+	const char *cmd = write ? "write" : "read";
+
+	if (!a->len)
+		return hmm_dax_bad(-EINVAL, "%s: len is 0", cmd);
+	if (a->len > HMM_DAX_MAX_ACCESS)
+		return hmm_dax_bad(-E2BIG, "%s: len %llu > %u", cmd, a->len,
+				   HMM_DAX_MAX_ACCESS);
+	if (a->addr + a->len < a->addr || a->addr + a->len > TASK_SIZE)
+		return hmm_dax_bad(-EINVAL, "%s: addr + len beyond TASK_SIZE",
+				   cmd);
+	a->faults = 0;
+	a->ns = 0;
+	return hmm_dax_access(m, a, write);
+}
+
+static int hmm_dax_ioc_events(struct hmm_dax_mirror *m,
+			      struct hmm_dax_events *e)
+{
+	if (!e->max || e->max > HMM_DAX_EVENT_LOG)
+		return hmm_dax_bad(-EINVAL, "events: max %llu not in 1..%u",
+				   e->max, HMM_DAX_EVENT_LOG);
+	e->count = 0;
+	e->lost = 0;
+	return hmm_dax_events(m, e);
+}
+
+static int hmm_dax_ioc_audit(struct hmm_dax_mirror *m,
+			     struct hmm_dax_audit *a)
+{
+	int ret = hmm_dax_check_range("audit", a->addr, a->len);
+
+	if (ret)
+		return ret;
+	if (a->max > HMM_DAX_MAX_AUDIT)
+		return hmm_dax_bad(-E2BIG, "audit: max %llu > %u", a->max,
+				   HMM_DAX_MAX_AUDIT);
+	if (a->max && !a->stale)
+		return hmm_dax_bad(-EFAULT, "audit: max %llu but stale is 0",
+				   a->max);
+	a->leaves = 0;
+	a->nr_stale = 0;
+	a->count = 0;
+	return hmm_dax_audit(m, a);
+}
+
+/* One buffer for every command's argument. */
+union hmm_dax_ioc_arg {
+	struct hmm_dax_range range;
+	struct hmm_dax_dump dump;
+	struct hmm_dax_access access;
+	struct hmm_dax_stats stats;
+	struct hmm_dax_events events;
+	struct hmm_dax_audit audit;
+};
+
+static long hmm_dax_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct hmm_dax_mirror *m = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	union hmm_dax_ioc_arg u;
+	int ret;
+
+	if (current->mm != m->mm)
+		return -EPERM;
+
+	switch (cmd) {
+	case HMM_DAX_MIRROR:
+	case HMM_DAX_DUMP:
+	case HMM_DAX_READ:
+	case HMM_DAX_WRITE:
+	case HMM_DAX_STATS:
+	case HMM_DAX_EVENTS:
+	case HMM_DAX_AUDIT:
+	case HMM_DAX_RESET:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	BUILD_BUG_ON(sizeof(u) > 256);
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) &&
+	    copy_from_user(&u, uarg, _IOC_SIZE(cmd)))
+		return -EFAULT;
+
+	switch (cmd) {
+	case HMM_DAX_MIRROR:
+		ret = hmm_dax_ioc_mirror(m, &u.range);
+		break;
+	case HMM_DAX_DUMP:
+		ret = hmm_dax_ioc_dump(m, &u.dump);
+		break;
+	case HMM_DAX_READ:
+		ret = hmm_dax_ioc_access(m, &u.access, false);
+		break;
+	case HMM_DAX_WRITE:
+		ret = hmm_dax_ioc_access(m, &u.access, true);
+		break;
+	case HMM_DAX_STATS:
+		hmm_dax_stats(m, &u.stats);
+		ret = 0;
+		break;
+	case HMM_DAX_EVENTS:
+		ret = hmm_dax_ioc_events(m, &u.events);
+		break;
+	case HMM_DAX_AUDIT:
+		ret = hmm_dax_ioc_audit(m, &u.audit);
+		break;
+	default:	/* HMM_DAX_RESET */
+		hmm_dax_reset(m);
+		ret = 0;
+		break;
+	}
+	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, &u, _IOC_SIZE(cmd)))
+		ret = -EFAULT;
+	return ret;
+}
 
 static int hmm_dax_open(struct inode *inode, struct file *file)
 {
 	struct hmm_dax_device *hdev = container_of(file->private_data,
 						   struct hmm_dax_device, misc);
-	struct hmm_dax_mirror *mirror;
+	struct hmm_dax_mirror *m;
 
-	mirror = kzalloc(sizeof(*mirror), GFP_KERNEL_ACCOUNT);
-	if (!mirror)
-		return -ENOMEM;
-	mirror->hdev = hdev;
-	mirror->mm = current->mm;
-	mmgrab(mirror->mm);
-	file->private_data = mirror;
+	/* Physical pfns only for CAP_SYS_ADMIN, judged at open as pagemap. */
+	m = hmm_dax_mirror_create(hdev, file_ns_capable(file, &init_user_ns,
+							CAP_SYS_ADMIN));
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	file->private_data = m;
 	return 0;
 }
 
 static int hmm_dax_release(struct inode *inode, struct file *file)
 {
-	struct hmm_dax_mirror *mirror = file->private_data;
-
-	mmdrop(mirror->mm);
-	kfree(mirror);
+	hmm_dax_mirror_destroy(file->private_data);
 	return 0;
-}
-
-static long hmm_dax_ioctl(struct file *file, unsigned int cmd,
-			  unsigned long arg)
-{
-	struct hmm_dax_mirror *mirror = file->private_data;
-
-	if (current->mm != mirror->mm)
-		return -EPERM;
-
-	switch (cmd) {
-	default:
-		return -ENOTTY;
-	}
 }
 
 static const struct file_operations hmm_dax_fops = {
@@ -75,6 +246,7 @@ static int __init hmm_dax_init(void)
 	unsigned int i;
 	int ret;
 
+	hmm_dax_debugfs_init();
 	for (i = 0; i < HMM_DAX_NR_DEVICES; i++) {
 		struct hmm_dax_device *hdev = &hmm_dax_devices[i];
 
@@ -93,12 +265,14 @@ static int __init hmm_dax_init(void)
 
 err_devices:
 	hmm_dax_devices_fini(i);
+	hmm_dax_debugfs_fini();
 	return ret;
 }
 
 static void __exit hmm_dax_exit(void)
 {
 	hmm_dax_devices_fini(HMM_DAX_NR_DEVICES);
+	hmm_dax_debugfs_fini();
 }
 
 module_init(hmm_dax_init);

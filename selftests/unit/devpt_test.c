@@ -50,6 +50,40 @@ static void expect_leaf(struct __test_metadata *_metadata,
 	EXPECT_EQ(level, leaf.level);
 }
 
+/*
+ * Nodes filled into a cache beforehand are enough for any one leaf, with
+ * the allocator failing: the install an owner does under its lock.
+ */
+TEST_F(devpt, cache_covers_one_leaf)
+{
+	struct hmm_dax_devpt_cache cache = {};
+
+	ASSERT_EQ(0, hmm_dax_devpt_cache_fill(&cache, GFP_KERNEL));
+	EXPECT_EQ(HMM_DAX_DEVPT_LEVELS - 1, cache.nr);
+	self->pt.cache = &cache;
+	unit_fail_allocs = 1000;
+	ASSERT_EQ(0, hmm_dax_devpt_map(&self->pt, 5 * SZ_1G + 3 * SZ_4K, 77,
+				       HMM_DAX_PTE, 0, GFP_NOWAIT));
+	EXPECT_EQ(0, cache.nr);
+	EXPECT_EQ(-ENOMEM, hmm_dax_devpt_map(&self->pt, 9 * SZ_1G, 0,
+					     HMM_DAX_PTE, 0, GFP_NOWAIT));
+	unit_fail_allocs = 0;
+	self->pt.cache = NULL;
+	expect_leaf(_metadata, &self->pt, 5 * SZ_1G + 3 * SZ_4K,
+		    5 * SZ_1G + 3 * SZ_4K, 77, HMM_DAX_PTE);
+	EXPECT_EQ(4, self->pt.nr_nodes);
+
+	/* A partly used cache is drained without leaking. */
+	ASSERT_EQ(0, hmm_dax_devpt_cache_fill(&cache, GFP_KERNEL));
+	self->pt.cache = &cache;
+	ASSERT_EQ(0, hmm_dax_devpt_map(&self->pt, 6 * SZ_1G, 0, HMM_DAX_PMD,
+				       0, GFP_NOWAIT));
+	self->pt.cache = NULL;
+	EXPECT_EQ(2, cache.nr);
+	hmm_dax_devpt_cache_drain(&cache);
+	EXPECT_EQ(0, cache.nr);
+}
+
 /* A 1 GiB leaf is one entry in two nodes and maps every address in it. */
 TEST_F(devpt, pud_leaf)
 {

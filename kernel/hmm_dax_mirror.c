@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hmm_dax_mirror.c - mirroring an mm into the device page table
+ *
+ * Each mirror has one mmu_interval_notifier over the whole mm.  Mirroring
+ * walks the range in chunks of at most one PMD (512 pfns, so memory does
+ * not grow with the range):
+ *
+ *   seq = mmu_interval_read_begin()
+ *   mmap_read_lock; hmm_range_fault(chunk); mmap_read_unlock   -EBUSY: again
+ *   mutex_lock(table)
+ *   mmu_interval_read_retry(seq)?                    yes: unlock, again
+ *   install leaves at the CPU's mapping order; mutex_unlock
+ *
+ * The notifier takes the same mutex, bumps the sequence and zaps or splits
+ * the leaves in its range, so nothing installed under the lock can outlive
+ * the CPU mapping it was read from.  The notifier runs in reclaim: no
+ * allocation that may reclaim happens under the mutex (nodes come from a
+ * cache filled before taking it, splits use GFP_NOWAIT).
+ */
+#include <linux/hmm.h>
+#include <linux/ktime.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "hmm_dax.h"
+#include "hmm_dax_trace.h"
+
+#define HMM_DAX_RETRY_MS	1000	/* give up on a range that never settles */
+#define HMM_DAX_GFP_LOCKED	(GFP_NOWAIT | __GFP_NOWARN)
+
+static atomic_t hmm_dax_last_id = ATOMIC_INIT(0);
+
+static unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap)
+{
+	switch (pgmap->type) {
+	case MEMORY_DEVICE_FS_DAX:
+		return HMM_DAX_PGMAP_FSDAX;
+	case MEMORY_DEVICE_GENERIC:
+		return HMM_DAX_PGMAP_GENERIC;
+	default:
+		return HMM_DAX_PGMAP_OTHER;
+	}
+}
+
+/**
+ * hmm_dax_pgmap_check() - transient dev_pagemap reference: alive, and its type
+ * @pfn: a ZONE_DEVICE pfn
+ * @type: set to its HMM_DAX_PGMAP_* type when alive
+ *
+ * The reference is a liveness and type check only and is dropped before
+ * returning; coherence comes from the notifier, as in upstream HMM users.
+ *
+ * Return: false if the pgmap is dead or going away.
+ */
+bool hmm_dax_pgmap_check(unsigned long pfn, unsigned int *type)
+{
+	struct dev_pagemap *pgmap = hmm_dax_get_dev_pagemap(pfn);
+
+	if (!pgmap)
+		return false;
+	atomic64_inc(&hmm_dax_pgmap_gets);
+	*type = hmm_dax_pgmap_type(pgmap);
+	if (!hmm_dax_inject(HMM_DAX_INJECT_KEEP_PGMAP)) {
+		put_dev_pagemap(pgmap);
+		atomic64_inc(&hmm_dax_pgmap_puts);
+	}
+	return true;
+}
+
+/* Record a new high-water mark of the table plus @transient bytes. */
+void hmm_dax_note_peak(struct hmm_dax_mirror *m, unsigned long transient)
+{
+	u64 now = hmm_dax_devpt_bytes(&m->pt) + transient;
+
+	if (now > m->stats.peak_bytes)
+		m->stats.peak_bytes = now;
+}
+
+static int hmm_dax_first_leaf(const struct hmm_dax_devpt_leaf *leaf, void *arg)
+{
+	*(u64 *)arg = leaf->addr;
+	return 1;
+}
+
+/**
+ * hmm_dax_next_leaf() - address of the first leaf meeting [@start, @end)
+ * @m: the mirror, locked
+ * @start: first address
+ * @end: end address
+ * @addr: set to the leaf's first address (may be below @start)
+ *
+ * Return: true if there is one.
+ */
+bool hmm_dax_next_leaf(struct hmm_dax_mirror *m, u64 start, u64 end, u64 *addr)
+{
+	return hmm_dax_devpt_walk(&m->pt, start, end, hmm_dax_first_leaf, addr);
+}
+
+static void hmm_dax_log_event(struct hmm_dax_mirror *m,
+			      const struct mmu_notifier_range *range,
+			      bool blockable, const struct hmm_dax_devpt_zap *zap)
+{
+	struct hmm_dax_event *ev;
+	unsigned int l;
+
+	if (m->ev_count == HMM_DAX_EVENT_LOG) {
+		m->ev_head = (m->ev_head + 1) % HMM_DAX_EVENT_LOG;
+		m->ev_count--;
+		m->ev_lost++;
+		m->stats.events_lost++;
+	}
+	ev = &m->events[(m->ev_head + m->ev_count++) % HMM_DAX_EVENT_LOG];
+	*ev = (struct hmm_dax_event){
+		.start = range->start,
+		.end = range->end,
+		.seq = ++m->ev_seq,
+		.event = range->event,
+		.flags = blockable ? HMM_DAX_EVENT_BLOCKABLE : 0,
+	};
+	for (l = 0; l < HMM_DAX_NR_LEVELS; l++) {
+		ev->zapped[l] = zap->leaves[l];
+		ev->split[l] = zap->split[l];
+		ev->whole[l] = zap->whole[l];
+		m->stats.zapped[l] += zap->leaves[l];
+		m->stats.split[l] += zap->split[l];
+		m->stats.whole[l] += zap->whole[l];
+	}
+}
+
+static bool hmm_dax_invalidate(struct mmu_interval_notifier *mni,
+			       const struct mmu_notifier_range *range,
+			       unsigned long cur_seq)
+{
+	struct hmm_dax_mirror *m = container_of(mni, struct hmm_dax_mirror,
+						notifier);
+	bool blockable = mmu_notifier_range_blockable(range);
+	struct hmm_dax_devpt_zap zap = {};
+	u64 first;
+
+	if (blockable) {
+		mutex_lock(&m->lock);
+	} else if (!mutex_trylock(&m->lock)) {
+		atomic64_inc(&m->nonblock_busy);
+		return false;
+	}
+	mmu_interval_set_seq(mni, cur_seq);
+	m->stats.invalidations++;
+	if (hmm_dax_next_leaf(m, range->start, range->end, &first)) {
+		if (!hmm_dax_inject(HMM_DAX_INJECT_IGNORE_INVALIDATE))
+			hmm_dax_devpt_unmap(&m->pt, range->start, range->end,
+					    HMM_DAX_GFP_LOCKED, &zap);
+		hmm_dax_log_event(m, range, blockable, &zap);
+		trace_hmm_dax_invalidate(m->stats.id, range->start, range->end,
+					 range->event, blockable, zap.leaves,
+					 zap.split, zap.whole);
+	}
+	mutex_unlock(&m->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops hmm_dax_notifier_ops = {
+	.invalidate = hmm_dax_invalidate,
+};
+
+/**
+ * hmm_dax_range_fault() - hmm_range_fault() with the sequence-retry protocol
+ * @m: the mirror
+ * @range: start, end, hmm_pfns and default_flags set; end may be lowered
+ *	   to the end of the VMA when @vma is given
+ * @vma: if not NULL, require a VMA at @range->start that is not VM_IO or
+ *	 VM_PFNMAP, clip the range to it and return its bounds here
+ * @r: counters to add to (faults, retries, fault_ns)
+ *
+ * Return: 0 with @m->lock held and @range->hmm_pfns valid under it, or an
+ * error with the lock not held.
+ */
+int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
+			struct hmm_dax_vma *vma, struct hmm_dax_range *r)
+{
+	unsigned long timeout = jiffies + msecs_to_jiffies(HMM_DAX_RETRY_MS);
+	unsigned long end = range->end;
+	int ret;
+
+	for (;;) {
+		struct vm_area_struct *v;
+		u64 t0;
+
+		if (time_after(jiffies, timeout))
+			return -EBUSY;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		memset(range->hmm_pfns, 0,
+		       ((end - range->start) >> PAGE_SHIFT) *
+		       sizeof(*range->hmm_pfns));
+		range->notifier_seq = mmu_interval_read_begin(&m->notifier);
+		mmap_read_lock(m->mm);
+		if (vma) {
+			v = vma_lookup(m->mm, range->start);
+			if (!v || (v->vm_flags & (VM_IO | VM_PFNMAP))) {
+				mmap_read_unlock(m->mm);
+				return -EFAULT;
+			}
+			vma->start = v->vm_start;
+			vma->end = v->vm_end;
+			range->end = min_t(unsigned long, end, v->vm_end);
+		}
+		t0 = ktime_get_ns();
+		ret = hmm_range_fault(range);
+		r->fault_ns += ktime_get_ns() - t0;
+		mmap_read_unlock(m->mm);
+		m->stats.faults++;
+		if (ret == -EBUSY) {
+			r->retries++;
+			continue;
+		}
+		if (ret)
+			return ret;
+
+		mutex_lock(&m->lock);
+		if (hmm_dax_inject(HMM_DAX_INJECT_SKIP_RETRY) ||
+		    !mmu_interval_read_retry(&m->notifier, range->notifier_seq))
+			return 0;
+		mutex_unlock(&m->lock);
+		r->retries++;
+	}
+}
+
+/*
+ * The largest leaf level that maps @addr as the CPU does: no larger than
+ * the CPU's mapping order, aligned in address and pfn, inside the VMA.
+ */
+static unsigned int hmm_dax_leaf_level(u64 addr, u64 pfn, unsigned int order,
+				       const struct hmm_dax_vma *vma)
+{
+	unsigned int level = min_t(unsigned int, order / HMM_DAX_DEVPT_BITS,
+				   HMM_DAX_PUD);
+
+	for (; level > HMM_DAX_PTE; level--) {
+		u64 size = hmm_dax_devpt_level_size(level);
+		u64 base = addr & ~(size - 1);
+		u64 off = (addr - base) >> PAGE_SHIFT;
+
+		if (base >= vma->start && base + size <= vma->end &&
+		    pfn >= off && !((pfn - off) & ((size >> PAGE_SHIFT) - 1)))
+			break;
+	}
+	return level;
+}
+
+/* Fault injection: one level larger, aligned down, if inside the VMA. */
+static unsigned int hmm_dax_inject_level(u64 addr, unsigned int level,
+					 const struct hmm_dax_vma *vma)
+{
+	u64 size, base;
+
+	if (level >= HMM_DAX_PUD)
+		return level;
+	size = hmm_dax_devpt_level_size(level + 1);
+	base = addr & ~(size - 1);
+	if (base < vma->start || base + size > vma->end)
+		return level;
+	return level + 1;
+}
+
+static unsigned int hmm_dax_leaf_flags(unsigned long hpfn, unsigned int order,
+				       bool *dead)
+{
+	struct page *page = hmm_pfn_to_page(hpfn);
+	unsigned int flags = 0, type;
+
+	*dead = false;
+	if (hpfn & HMM_PFN_WRITE)
+		flags |= HMM_DAX_DEVPT_WRITE;
+	if (is_zone_device_page(page)) {
+		if (!hmm_dax_pgmap_check(page_to_pfn(page), &type)) {
+			*dead = true;
+			return 0;
+		}
+		flags |= HMM_DAX_DEVPT_DEVICE | HMM_DAX_DEVPT_TYPE(type);
+	} else if (hmm_dax_is_zero_page(page, order)) {
+		flags |= HMM_DAX_DEVPT_ZERO;
+	}
+	return flags;
+}
+
+/*
+ * Install the leaves for a faulted range, under the lock.  Returns the
+ * address up to which the range is mirrored: past the range's end when the
+ * last leaf is larger than what was faulted.
+ */
+static int hmm_dax_install(struct hmm_dax_mirror *m,
+			   const struct hmm_range *range,
+			   const struct hmm_dax_vma *vma,
+			   struct hmm_dax_range *r, u64 *next)
+{
+	bool too_large = hmm_dax_inject(HMM_DAX_INJECT_LEAF_TOO_LARGE);
+	u64 addr = range->start;
+	int ret = 0;
+
+	while (addr < range->end) {
+		unsigned long hpfn = range->hmm_pfns[(addr - range->start) >>
+						     PAGE_SHIFT];
+		unsigned int order, level, flags;
+		u64 pfn, size, base;
+		bool dead;
+
+		if (!(hpfn & HMM_PFN_VALID) || (hpfn & HMM_PFN_ERROR)) {
+			addr += PAGE_SIZE;
+			continue;
+		}
+		order = hmm_pfn_to_map_order(hpfn);
+		pfn = hmm_dax_hmm_pfn(hpfn);
+		level = hmm_dax_leaf_level(addr, pfn, order, vma);
+		if (too_large)
+			level = hmm_dax_inject_level(addr, level, vma);
+		too_large = false;
+		size = hmm_dax_devpt_level_size(level);
+		base = addr & ~(size - 1);
+
+		flags = hmm_dax_leaf_flags(hpfn, order, &dead);
+		if (dead) {
+			m->stats.pgmap_dead++;
+			addr = base + size;
+			continue;
+		}
+		pfn -= (addr - base) >> PAGE_SHIFT;
+		pfn &= ~((size >> PAGE_SHIFT) - 1);	/* only moves if injected */
+		ret = hmm_dax_devpt_map(&m->pt, base, pfn, level, flags,
+					HMM_DAX_GFP_LOCKED);
+		if (ret)
+			break;
+		r->leaves[level]++;
+		r->pages += size >> PAGE_SHIFT;
+		m->stats.installed[level]++;
+		addr = base + size;
+	}
+	*next = addr;
+	return ret;
+}
+
+/**
+ * hmm_dax_mirror_range() - fault or snapshot [@start, @end) into the table
+ * @m: the mirror, not locked
+ * @start: first address, page aligned
+ * @end: end address, page aligned
+ * @flags: HMM_DAX_MIRROR_*
+ * @r: outputs to add to (leaves, pages, retries, times)
+ *
+ * Return: 0 or a negative errno; what was installed before an error stays.
+ */
+int hmm_dax_mirror_range(struct hmm_dax_mirror *m, u64 start, u64 end,
+			 u32 flags, struct hmm_dax_range *r)
+{
+	unsigned long *pfns;
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.default_flags = 0,
+		.pfn_flags_mask = 0,
+	};
+	struct hmm_dax_devpt_cache cache = {};
+	u64 addr = start;
+	int ret = 0;
+
+	if (!(flags & HMM_DAX_MIRROR_SNAPSHOT))
+		range.default_flags = HMM_PFN_REQ_FAULT;
+	if (flags & HMM_DAX_MIRROR_WRITE)
+		range.default_flags |= HMM_PFN_REQ_WRITE;
+	pfns = kmalloc_array(HMM_DAX_DEVPT_ENTRIES, sizeof(*pfns), GFP_KERNEL);
+	if (!pfns)
+		return -ENOMEM;
+	range.hmm_pfns = pfns;
+
+	while (addr < end) {
+		struct hmm_dax_vma vma;
+		u64 t0;
+
+		range.start = addr;
+		range.end = min(end, ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE);
+		ret = hmm_dax_devpt_cache_fill(&cache, GFP_KERNEL_ACCOUNT);
+		if (ret)
+			break;
+		ret = hmm_dax_range_fault(m, &range, &vma, r);
+		if (ret)
+			break;
+		t0 = ktime_get_ns();
+		m->pt.cache = &cache;
+		ret = hmm_dax_install(m, &range, &vma, r, &addr);
+		m->pt.cache = NULL;
+		hmm_dax_note_peak(m, HMM_DAX_DEVPT_ENTRIES * sizeof(*pfns) +
+				  (HMM_DAX_DEVPT_LEVELS - 1) *
+				  HMM_DAX_DEVPT_ENTRIES * sizeof(u64));
+		mutex_unlock(&m->lock);
+		r->install_ns += ktime_get_ns() - t0;
+		if (ret)
+			break;
+		addr = max_t(u64, addr, range.end);
+		cond_resched();
+	}
+	hmm_dax_devpt_cache_drain(&cache);
+	kfree(pfns);
+	return ret;
+}
+
+/**
+ * hmm_dax_mirror() - HMM_DAX_MIRROR, on a validated request
+ * @m: the mirror
+ * @r: the request; outputs filled in
+ *
+ * Return: 0 or a negative errno.
+ */
+int hmm_dax_mirror(struct hmm_dax_mirror *m, struct hmm_dax_range *r)
+{
+	int ret;
+
+	mutex_lock(&m->lock);
+	m->stats.mirrors++;
+	mutex_unlock(&m->lock);
+	ret = hmm_dax_mirror_range(m, r->addr, r->addr + r->len, r->flags, r);
+	trace_hmm_dax_mirror(m->stats.id, r->addr, r->addr + r->len, r->flags,
+			     r->leaves, r->retries, ret);
+	return ret;
+}
+
+/**
+ * hmm_dax_mirror_create() - a new mirror of current's mm
+ * @hdev: the device being opened
+ * @show_pfns: the opener may see physical pfns
+ *
+ * Return: the mirror or an ERR_PTR().
+ */
+struct hmm_dax_mirror *hmm_dax_mirror_create(struct hmm_dax_device *hdev,
+					     bool show_pfns)
+{
+	struct hmm_dax_mirror *m;
+	int ret = -ENOMEM;
+
+	hmm_dax_compat_check();
+	if (!current->mm)
+		return ERR_PTR(-EINVAL);
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->events = kcalloc(HMM_DAX_EVENT_LOG, sizeof(*m->events),
+			    GFP_KERNEL_ACCOUNT);
+	if (!m->events)
+		goto err_mirror;
+	ret = hmm_dax_devpt_init(&m->pt);
+	if (ret)
+		goto err_events;
+	mutex_init(&m->lock);
+	m->hdev = hdev;
+	m->show_pfns = show_pfns;
+	m->stats.id = atomic_inc_return(&hmm_dax_last_id);
+	m->mm = current->mm;
+	ret = mmu_interval_notifier_insert(&m->notifier, m->mm, 0,
+					   ULONG_MAX & PAGE_MASK,
+					   &hmm_dax_notifier_ops);
+	if (ret)
+		goto err_table;
+	/* Keeps the mm_struct, so its address identifies the opener's mm. */
+	mmgrab(m->mm);
+	hmm_dax_note_peak(m, 0);
+	hmm_dax_debugfs_add(m);
+	return m;
+
+err_table:
+	hmm_dax_devpt_fini(&m->pt);
+err_events:
+	kfree(m->events);
+err_mirror:
+	kfree(m);
+	return ERR_PTR(ret);
+}
+
+/**
+ * hmm_dax_mirror_destroy() - tear down a mirror whose file is released
+ * @m: the mirror
+ */
+void hmm_dax_mirror_destroy(struct hmm_dax_mirror *m)
+{
+	hmm_dax_debugfs_remove(m);
+	mmu_interval_notifier_remove(&m->notifier);
+	hmm_dax_devpt_fini(&m->pt);
+	mmdrop(m->mm);
+	mutex_destroy(&m->lock);
+	kfree(m->events);
+	kfree(m);
+}
