@@ -23,6 +23,7 @@
 #define HMM_DAX_INJECT_LEAF_TOO_LARGE		0x8
 
 extern unsigned int hmm_dax_fault_inject;
+extern unsigned int hmm_dax_inject_delay_ms;
 extern atomic64_t hmm_dax_pgmap_gets;
 extern atomic64_t hmm_dax_pgmap_puts;
 

@@ -23,6 +23,11 @@ module_param_named(fault_inject, hmm_dax_fault_inject, uint, 0600);
 MODULE_PARM_DESC(fault_inject,
 		 "debug only, breaks the driver on purpose to prove the tests: 0x1 ignore invalidations, 0x2 skip the sequence re-check, 0x4 keep pgmap references, 0x8 leaves one level too large (default 0)");
 
+unsigned int hmm_dax_inject_delay_ms;
+module_param_named(inject_delay_ms, hmm_dax_inject_delay_ms, uint, 0600);
+MODULE_PARM_DESC(inject_delay_ms,
+		 "debug only, sleep this long between hmm_range_fault() and the sequence re-check, widening the race the re-check closes (default 0)");
+
 atomic64_t hmm_dax_pgmap_gets = ATOMIC64_INIT(0);
 atomic64_t hmm_dax_pgmap_puts = ATOMIC64_INIT(0);
 

@@ -18,6 +18,7 @@
  * allocation that may reclaim happens under the mutex (nodes come from a
  * cache filled before taking it, splits use GFP_NOWAIT).
  */
+#include <linux/delay.h>
 #include <linux/hmm.h>
 #include <linux/ktime.h>
 #include <linux/memremap.h>
@@ -31,7 +32,7 @@
 #include "hmm_dax_trace.h"
 
 #define HMM_DAX_RETRY_MS	1000	/* give up on a range that never settles */
-#define HMM_DAX_GFP_LOCKED	(GFP_NOWAIT | __GFP_NOWARN)
+#define HMM_DAX_GFP_LOCKED	(GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT)
 
 static atomic_t hmm_dax_last_id = ATOMIC_INIT(0);
 
@@ -221,6 +222,8 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 		if (ret)
 			return ret;
 
+		if (READ_ONCE(hmm_dax_inject_delay_ms))
+			msleep(READ_ONCE(hmm_dax_inject_delay_ms));
 		mutex_lock(&m->lock);
 		if (hmm_dax_inject(HMM_DAX_INJECT_SKIP_RETRY) ||
 		    !mmu_interval_read_retry(&m->notifier, range->notifier_seq))
@@ -406,6 +409,37 @@ int hmm_dax_mirror_range(struct hmm_dax_mirror *m, u64 start, u64 end,
 	return ret;
 }
 
+/*
+ * Bad input is refused before anything is installed: every page of the
+ * range must be in a VMA that is not VM_IO or VM_PFNMAP.
+ */
+static int hmm_dax_check_vmas(struct mm_struct *mm, u64 start, u64 end)
+{
+	struct vm_area_struct *vma;
+	u64 addr = start;
+	int ret = 0;
+
+	mmap_read_lock(mm);
+	while (addr < end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma) {
+			ret = -EFAULT;
+			pr_debug("%s: mirror: no VMA at %#llx\n", current->comm,
+				 addr);
+			break;
+		}
+		if (vma->vm_flags & (VM_IO | VM_PFNMAP)) {
+			ret = -EFAULT;
+			pr_debug("%s: mirror: VM_IO or VM_PFNMAP at %#llx\n",
+				 current->comm, addr);
+			break;
+		}
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
 /**
  * hmm_dax_mirror() - HMM_DAX_MIRROR, on a validated request
  * @m: the mirror
@@ -420,6 +454,9 @@ int hmm_dax_mirror(struct hmm_dax_mirror *m, struct hmm_dax_range *r)
 	mutex_lock(&m->lock);
 	m->stats.mirrors++;
 	mutex_unlock(&m->lock);
+	ret = hmm_dax_check_vmas(m->mm, r->addr, r->addr + r->len);
+	if (ret)
+		return ret;
 	ret = hmm_dax_mirror_range(m, r->addr, r->addr + r->len, r->flags, r);
 	trace_hmm_dax_mirror(m->stats.id, r->addr, r->addr + r->len, r->flags,
 			     r->leaves, r->retries, ret);
