@@ -25,7 +25,8 @@ PKG_LIBS := $(shell pkg-config --libs libdaxctl 2>/dev/null || echo -ldaxctl)
 MAKEFLAGS += --no-print-directory
 , := ,
 
-.PHONY: all deps modules userspace selftests unit testbed check guest-check \
+.PHONY: all deps modules userspace selftests selftests-install unit testbed \
+	check guest-check knob-proof \
 	demo checkpatch clean help
 
 all: modules userspace selftests
@@ -67,6 +68,18 @@ $(B)/selftests/hmm_dax_tests: selftests/hmm_dax_tests.c kernel/hmm_dax_uapi.h \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SELFTEST_WARN) -I$(B)/include -o $@ $<
 
+# A kselftest collection, as `make -C tools/testing/selftests install` makes
+# one: run_kselftest.sh, kselftest-list.txt and the hmm_dax collection.
+INSTALL_PATH ?= $(CURDIR)/$(B)/kselftest
+KSFT_FILES := $(B)/selftests/hmm_dax_tests selftests/run_tests.sh \
+	selftests/knob_proof.sh selftests/settings selftests/config
+selftests-install: selftests
+	@mkdir -p $(INSTALL_PATH)/hmm_dax $(INSTALL_PATH)/kselftest
+	cp $(B)/include/run_kselftest.sh $(INSTALL_PATH)/
+	cp $(B)/include/kselftest/* $(INSTALL_PATH)/kselftest/
+	cp $(KSFT_FILES) $(INSTALL_PATH)/hmm_dax/
+	echo hmm_dax:run_tests.sh >$(INSTALL_PATH)/kselftest-list.txt
+
 $(B)/unit/uapi_test: selftests/unit/uapi_test.c kernel/hmm_dax_uapi.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -std=c11 -pedantic -o $@ $<
@@ -94,11 +107,14 @@ unit: $(B)/unit/uapi_test $(B)/unit/devpt_test $(B)/include/kselftest_harness.h
 testbed:
 	@$(call tap_part,testbed,selftests/vm/testbed-tests.sh)
 
-# The kselftest suite in the guest, once per kernel.
+# The kselftest suite in the guest, once per kernel, then the proof that it
+# fails with each fault-injection knob (a guest of its own: a knob leaks).
 guest-check:
 	@for k in $(KERNELS_ALL); do \
 		$(call tap_part,$$k,selftests/vm/hmm-dax-vm --kernel $$k \
 			--timeout 900 -- selftests/run_tests.sh); \
+		$(call tap_part,$$k-knobs,selftests/vm/hmm-dax-vm --kernel $$k \
+			--timeout 900 -- selftests/knob_proof.sh); \
 	done
 
 check:

@@ -289,7 +289,6 @@ static int hmm_dax_audit_chunk(struct hmm_dax_mirror *m, struct hmm_range *range
 	c->range = range;
 	hmm_dax_devpt_walk(&m->pt, range->start, range->end,
 			   hmm_dax_audit_leaf, c);
-	m->stats.retries += r.retries;
 	mutex_unlock(&m->lock);
 	return 0;
 }

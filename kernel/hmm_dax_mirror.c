@@ -184,17 +184,19 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 			struct hmm_dax_vma *vma, struct hmm_dax_range *r)
 {
 	unsigned long timeout = jiffies + msecs_to_jiffies(HMM_DAX_RETRY_MS);
-	unsigned long end = range->end;
+	unsigned long end = range->end, faults = 0, retries = 0;
 	int ret;
 
 	for (;;) {
 		struct vm_area_struct *v;
 		u64 t0;
 
+		ret = -EBUSY;
 		if (time_after(jiffies, timeout))
-			return -EBUSY;
+			break;
+		ret = -EINTR;
 		if (fatal_signal_pending(current))
-			return -EINTR;
+			break;
 		memset(range->hmm_pfns, 0,
 		       ((end - range->start) >> PAGE_SHIFT) *
 		       sizeof(*range->hmm_pfns));
@@ -204,7 +206,8 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 			v = vma_lookup(m->mm, range->start);
 			if (!v || (v->vm_flags & (VM_IO | VM_PFNMAP))) {
 				mmap_read_unlock(m->mm);
-				return -EFAULT;
+				ret = -EFAULT;
+				break;
 			}
 			vma->start = v->vm_start;
 			vma->end = v->vm_end;
@@ -214,23 +217,32 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 		ret = hmm_range_fault(range);
 		r->fault_ns += ktime_get_ns() - t0;
 		mmap_read_unlock(m->mm);
-		m->stats.faults++;
+		faults++;
 		if (ret == -EBUSY) {
-			r->retries++;
+			retries++;
 			continue;
 		}
 		if (ret)
-			return ret;
+			break;
 
 		if (READ_ONCE(hmm_dax_inject_delay_ms))
 			msleep(READ_ONCE(hmm_dax_inject_delay_ms));
 		mutex_lock(&m->lock);
 		if (hmm_dax_inject(HMM_DAX_INJECT_SKIP_RETRY) ||
 		    !mmu_interval_read_retry(&m->notifier, range->notifier_seq))
-			return 0;
+			break;
 		mutex_unlock(&m->lock);
-		r->retries++;
+		retries++;
 	}
+	/* Locked on success only; the counters are kept under the lock. */
+	if (ret)
+		mutex_lock(&m->lock);
+	m->stats.faults += faults;
+	m->stats.retries += retries;
+	if (ret)
+		mutex_unlock(&m->lock);
+	r->retries += retries;
+	return ret;
 }
 
 /*

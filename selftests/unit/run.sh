@@ -30,6 +30,19 @@ summary_is() {
 	[ "$got" = "k: $3" ] || { echo "expected 'k: $3', got '$got'"; return 1; }
 }
 
+# `make selftests-install` gives a collection the kernel's runner lists.
+ksft_install() {
+	local dir got
+	dir=$(mktemp -d) || return 1
+	make -s -C "$top" selftests-install INSTALL_PATH="$dir" >/dev/null &&
+		got=$("$dir/run_kselftest.sh" -l) &&
+		[ -x "$dir/hmm_dax/hmm_dax_tests" ] && [ -f "$dir/hmm_dax/settings" ]
+	local ret=$?
+	rm -rf "$dir"
+	[ $ret -eq 0 ] || return 1
+	[ "$got" = "hmm_dax:run_tests.sh" ] || { echo "run_kselftest.sh -l: '$got'"; return 1; }
+}
+
 echo "TAP version 13"
 t uapi_standalone "$build/unit/uapi_test"
 t devpt "$build/unit/devpt_test"
@@ -39,6 +52,7 @@ t summary_guest_died summary_is died 125 "1 passed, 1 failed, 0 skipped"
 t summary_no_test summary_is empty 0 "0 passed, 1 failed, 0 skipped"
 t summary_whole_skip summary_is wholeskip 4 "0 passed, 1 failed, 0 skipped"
 t checkpatch make -s -C "$top" checkpatch
+t kselftest_install ksft_install
 t summary_console_noise summary_is noise 0 "1 passed, 0 failed, 0 skipped"
 echo "1..$n"
 [ "$fails" -eq 0 ]

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# knob_proof.sh - prove that the hmm_dax selftests catch the bugs that the
+# module's fault_inject parameter plants on purpose.  Run it as root in the
+# hmm-dax guest (selftests/vm/hmm-dax-vm) after the suite: knob 0x4 leaks a
+# dev_pagemap reference for good, so it runs last, and afterwards no
+# device-dax can be unbound and no test may expect the references balanced.
+#
+#   knob  planted bug                                test that must fail
+#   0x1   invalidations zap nothing                  munmap
+#   0x2   no mmu_interval_read_retry() re-check      race_window
+#   0x8   first leaf of a 2 MiB chunk a level big    leaf_level
+#   0x4   transient get_dev_pagemap() never put      refs_balanced
+#
+# Test 1 runs the four tests with fault_inject=0: they must pass, or the
+# proof proves nothing.  None of them writes through the device, so a wrong
+# table cannot corrupt memory.  Output is TAP, each result preceded by the
+# suite's own output as comments.  Exit status 0 when all is ok, 1 if not,
+# 4 (kselftest skip) when it cannot run here.
+
+ksft_skip=4
+here=$(cd "$(dirname "$0")" && pwd)
+param=/sys/module/hmm_dax/parameters/fault_inject
+t=hmm_dax_tests
+
+skip() {
+	echo "1..0 # SKIP $*"
+	exit $ksft_skip
+}
+
+[ "$(id -u)" = 0 ] || skip "must be run as root"
+[ -e /sys/module/hmm_dax ] || skip "hmm_dax module not loaded"
+[ -w "$param" ] || skip "no $param: this hmm_dax has no fault_inject"
+# found as run_tests.sh finds it
+if [ -x "$here/$t" ]; then
+	bin=$here/$t
+elif [ -n "${HMM_DAX_ROOT:-}" ] && [ -x "$HMM_DAX_ROOT/build/selftests/$t" ]; then
+	bin=$HMM_DAX_ROOT/build/selftests/$t
+else
+	skip "$t not built (make selftests)"
+fi
+
+knobs=(0x1 0x2 0x8 0x4)
+declare -A what=(
+	[0x1]="ignore invalidations"
+	[0x2]="skip the read_retry re-check"
+	[0x4]="leak the dev_pagemap reference"
+	[0x8]="install a leaf one level too large"
+)
+declare -A victim=(
+	[0x1]=munmap
+	[0x2]=race_window
+	[0x4]=refs_balanced
+	[0x8]=leaf_level
+)
+declare -A tries=([0x1]=1 [0x2]=1 [0x4]=1 [0x8]=1)
+
+log=$(mktemp) || exit 1
+trap 'echo 0 >"$param"; rm -f "$log"' EXIT
+
+# run KNOB TEST...: the suite, only TEST... (harness filter -t), with
+# fault_inject=KNOB; its output into $log and out as comments; its status.
+run() {
+	local knob=$1 rc args=() name
+	shift
+	for name in "$@"; do
+		args+=(-t "$name")
+	done
+	echo "$knob" >"$param" || return 125
+	"$bin" "${args[@]}" >"$log" 2>&1
+	rc=$?
+	echo 0 >"$param"
+	sed 's/^/# /' "$log"
+	return $rc
+}
+
+n=0
+status=0
+result() { # ok|fail DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		status=1
+	fi
+}
+
+echo "1..$((${#knobs[@]} + 1))"
+
+names=()
+for k in "${knobs[@]}"; do
+	names+=("${victim[$k]}")
+done
+run 0 "${names[@]}"
+rc=$?
+# passed, and at least one test really ran (not all skipped)
+if [ $rc = 0 ] && ! grep -q '^not ok' "$log" &&
+   grep -E '^ok [0-9]+ ' "$log" | grep -qvi '# skip'; then
+	result ok "knob 0 (no bug): ${names[*]} pass"
+else
+	result fail "knob 0 (no bug): ${names[*]} pass (status $rc)"
+fi
+
+for k in "${knobs[@]}"; do
+	verdict=fail
+	for ((i = 1; i <= tries[$k]; i++)); do
+		run "$k" "${victim[$k]}"
+		rc=$?
+		if [ $rc != 0 ] && grep -q '^not ok' "$log"; then
+			verdict=ok
+			break
+		fi
+		echo "# knob $k: ${victim[$k]} passed (try $i of ${tries[$k]})"
+	done
+	result $verdict "knob $k (${what[$k]}): ${victim[$k]} fails"
+done
+exit $status
