@@ -72,7 +72,8 @@ $(B)/selftests/hmm_dax_tests: selftests/hmm_dax_tests.c kernel/hmm_dax_uapi.h \
 # one: run_kselftest.sh, kselftest-list.txt and the hmm_dax collection.
 INSTALL_PATH ?= $(CURDIR)/$(B)/kselftest
 KSFT_FILES := $(B)/selftests/hmm_dax_tests selftests/run_tests.sh \
-	selftests/knob_proof.sh selftests/settings selftests/config
+	selftests/knob_proof.sh selftests/hmm_dax_lib.sh selftests/settings \
+	selftests/config
 selftests-install: selftests
 	@mkdir -p $(INSTALL_PATH)/hmm_dax $(INSTALL_PATH)/kselftest
 	cp $(B)/include/run_kselftest.sh $(INSTALL_PATH)/

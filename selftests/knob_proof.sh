@@ -19,27 +19,12 @@
 # suite's own output as comments.  Exit status 0 when all is ok, 1 if not,
 # 4 (kselftest skip) when it cannot run here.
 
-ksft_skip=4
-here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=hmm_dax_lib.sh
+. "$(dirname "$0")/hmm_dax_lib.sh"
+
 param=/sys/module/hmm_dax/parameters/fault_inject
-t=hmm_dax_tests
-
-skip() {
-	echo "1..0 # SKIP $*"
-	exit $ksft_skip
-}
-
-[ "$(id -u)" = 0 ] || skip "must be run as root"
-[ -e /sys/module/hmm_dax ] || skip "hmm_dax module not loaded"
+hmm_dax_prepare
 [ -w "$param" ] || skip "no $param: this hmm_dax has no fault_inject"
-# found as run_tests.sh finds it
-if [ -x "$here/$t" ]; then
-	bin=$here/$t
-elif [ -n "${HMM_DAX_ROOT:-}" ] && [ -x "$HMM_DAX_ROOT/build/selftests/$t" ]; then
-	bin=$HMM_DAX_ROOT/build/selftests/$t
-else
-	skip "$t not built (make selftests)"
-fi
 
 knobs=(0x1 0x2 0x8 0x4)
 declare -A what=(
