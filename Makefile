@@ -27,7 +27,7 @@ MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps modules userspace selftests selftests-install unit testbed \
 	check guest-check knob-proof \
-	demo checkpatch clean help
+	demo install checkpatch clean help
 
 all: modules userspace selftests
 
@@ -35,7 +35,8 @@ help:
 	@echo 'make deps         install everything needed (root, apt)'
 	@echo 'make              module for every set-up kernel, tool, selftests'
 	@echo 'make KVER=6.12    the module for one kernel (6.1, 6.12, newest or a version)'
-	@echo 'make demo         boot the guest and show the DAX targets and the module'
+	@echo 'make demo         boot the guest, compare device and CPU views on every target'
+	@echo 'make install      tool, library, header, man page, module (DESTDIR, PREFIX)'
 	@echo 'make check        deps, build, host unit tests, guest suite on every kernel'
 	@echo 'make checkpatch   kernel style check of the module'
 
@@ -50,11 +51,38 @@ modules:
 		./scripts/build-module.sh $$k || exit; \
 	done
 
-userspace: $(B)/hmm-dax
+userspace: $(B)/hmm-dax $(B)/lib/libhmmdax.so $(B)/lib/libhmmdax.a
 
-$(B)/hmm-dax: userspace/hmm-dax.c kernel/hmm_dax_uapi.h
+# libhmmdax: a shared library with a version script, and a static one
+# that the tool links so that it runs in the guest as built.
+LIB_SRC := userspace/lib/libhmmdax.c userspace/lib/oracle.c
+LIB_HDR := userspace/lib/libhmmdax.h kernel/hmm_dax_uapi.h
+LIB_SO := libhmmdax.so.1
+LIB_DEPS := $(shell pkg-config --libs libdaxctl libndctl 2>/dev/null || \
+	echo -ldaxctl -lndctl)
+TOOL_SRC := $(wildcard userspace/*.c)
+TOOL_LIBS := $(LIB_DEPS) \
+	$(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) -pthread
+USER_CFLAGS = $(CFLAGS) $(WARN) -Ikernel -Iuserspace/lib
+
+$(B)/lib/%.o: userspace/lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(PKG_LIBS)
+	$(CC) $(USER_CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
+
+$(B)/lib/$(LIB_SO): $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o) \
+		userspace/lib/libhmmdax.sym
+	$(CC) -shared -Wl,-soname,$(LIB_SO) \
+		-Wl,--version-script=userspace/lib/libhmmdax.sym \
+		-o $@ $(filter %.o,$^) $(LIB_DEPS)
+
+$(B)/lib/libhmmdax.so: $(B)/lib/$(LIB_SO)
+	ln -sf $(LIB_SO) $@
+
+$(B)/lib/libhmmdax.a: $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
+	$(AR) rcs $@ $^
+
+$(B)/hmm-dax: $(TOOL_SRC) userspace/hmm-dax.h $(B)/lib/libhmmdax.a
+	$(CC) $(USER_CFLAGS) -o $@ $(TOOL_SRC) $(B)/lib/libhmmdax.a $(TOOL_LIBS)
 
 # The kselftest harness comes from Debian's linux-source-6.12 at build time.
 $(B)/include/kselftest_harness.h: scripts/linux-source.sh
@@ -116,6 +144,8 @@ guest-check:
 			--timeout 900 -- selftests/run_tests.sh); \
 		$(call tap_part,$$k-knobs,selftests/vm/hmm-dax-vm --kernel $$k \
 			--timeout 900 -- selftests/knob_proof.sh); \
+		$(call tap_part,$$k-tool,selftests/vm/hmm-dax-vm --kernel $$k \
+			--timeout 1200 -- selftests/tool_tests.sh); \
 	done
 
 check:
@@ -125,22 +155,53 @@ check:
 	$(MAKE) unit testbed guest-check
 	@./scripts/check-total.sh $(B)/check
 
+# The main job: compare --scenario all on every DAX target and two non-DAX
+# controls, in a guest of KERNEL (default 6.12), ending with one table.
+DEMO_TOOL = $(CURDIR)/$(B)/hmm-dax
 demo: all
-	selftests/vm/hmm-dax-vm --kernel $(or $(KERNEL),6.12) -- \
-		sh -c 'echo "kernel: $$(uname -r)"; env | grep ^HMM_DAX_ | sort; \
-		       echo; $(CURDIR)/$(B)/hmm-dax devices; echo; \
-		       mount -t ext4,xfs; echo; \
-		       lsmod | grep -E "^(hmm_dax|device_dax|nd_pmem)"'
+	selftests/vm/hmm-dax-vm --kernel $(or $(KERNEL),6.12) --timeout 1800 -- \
+		sh -c '$(DEMO_TOOL) compare --size 16M --scenario all \
+		"$$HMM_DAX_EXT4/hmm-dax-demo" "$$HMM_DAX_XFS/hmm-dax-demo" \
+		"$$HMM_DAX_DEVDAX_2M" "$$HMM_DAX_DEVDAX_1G" \
+		/tmp/hmm-dax-control anon'
+
+# make install [DESTDIR=] [PREFIX=/usr/local] [KVER=]: the tool, the library,
+# its headers and pkg-config file, the man page, and the module for each
+# set-up kernel (or KVER) through Kbuild's modules_install.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0)
+install: all
+	install -D -m 0755 $(B)/hmm-dax $(DESTDIR)$(PREFIX)/sbin/hmm-dax
+	install -D -m 0644 userspace/hmm-dax.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/hmm-dax.8
+	install -D -m 0755 $(B)/lib/$(LIB_SO) $(DESTDIR)$(LIBDIR)/$(LIB_SO)
+	ln -sf $(LIB_SO) $(DESTDIR)$(LIBDIR)/libhmmdax.so
+	install -D -m 0644 $(B)/lib/libhmmdax.a $(DESTDIR)$(LIBDIR)/libhmmdax.a
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/include $(LIB_HDR)
+	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(PREFIX)/include|; s|@VERSION@|$(VERSION)|' \
+		userspace/lib/libhmmdax.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/libhmmdax.pc
+	@for k in $(KERNELS); do \
+		echo "  INSTALL hmm_dax.ko $$k"; \
+		INSTALL_MOD_PATH=$(abspath $(DESTDIR)) \
+			./scripts/build-module.sh $$k modules_install || exit; \
+	done
 
 # compat.h is where version tests belong; trace headers have their own layout.
 CHECKPATCH = $(B)/include/checkpatch.pl --no-tree --strict --show-types -q \
 	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES$(1)
 CP_COMPAT := LINUX_VERSION_CODE,CONSTANT_COMPARISON
 CP_TRACE := PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE
+# user space has no compiler_attributes.h: hmm-dax.h defines __printf
+CP_USER := PREFER_DEFINED_ATTRIBUTE_MACRO
 checkpatch: $(B)/include/kselftest_harness.h
 	$(call CHECKPATCH) -f $(filter-out kernel/compat.h kernel/hmm_dax_trace.h,\
-		$(wildcard kernel/*.[ch])) selftests/*.c selftests/unit/*.c \
-		userspace/*.c
+		$(wildcard kernel/*.[ch])) selftests/*.c selftests/unit/*.c
+	$(call CHECKPATCH,$(,)$(CP_USER)) \
+		-f userspace/*.[ch] userspace/lib/*.[ch]
 	$(call CHECKPATCH,$(,)$(CP_COMPAT)) \
 		-f kernel/compat.h
 	$(call CHECKPATCH,$(,)$(CP_TRACE)) \

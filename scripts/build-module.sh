@@ -34,11 +34,17 @@ for f in "$out"/kernel/*.[ch]; do
 done
 
 cmd=(make -s -C "$(kernel_build "$alias")" M="$out" W=1 KCFLAGS=-Werror "$target")
+# Debian's headers ask modules_install to sign with a key they do not ship
+[ "$target" != modules_install ] || cmd+=(CONFIG_MODULE_SIG_ALL=)
 if [ "$root" = / ]; then
 	"${cmd[@]}"
 else
 	mkdir -p "$root$top"
-	unshare -m -- sh -c 'r=$1; t=$2; shift 2
+	# modules_install writes to INSTALL_MOD_PATH: bind it in too
+	dest=${INSTALL_MOD_PATH:-}
+	[ -z "$dest" ] || mkdir -p "$dest" "$root$dest"
+	unshare -m -- sh -c 'r=$1; t=$2; d=$3; shift 3
 		mount -t proc proc "$r/proc" && mount --bind "$t" "$r$t" &&
-		exec chroot "$r" "$@"' sh "$root" "$top" "${cmd[@]}"
+		{ [ -z "$d" ] || mount --bind "$d" "$r$d"; } &&
+		exec chroot "$r" "$@"' sh "$root" "$top" "$dest" "${cmd[@]}"
 fi

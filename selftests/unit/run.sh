@@ -43,6 +43,48 @@ ksft_install() {
 	[ "$got" = "hmm_dax:run_tests.sh" ] || { echo "run_kselftest.sh -l: '$got'"; return 1; }
 }
 
+# The tool without a module (the host has none): usage errors and a missing
+# /dev/hmm_dax0 are exit 2, in JSON mode {"error": ...} and nothing else;
+# help lists every command of the man page.
+tool_errors() {
+	local tool=$build/hmm-dax out c
+	"$tool" help >/dev/null || return 1
+	for c in mirror dump read write stats events audit compare stress devices; do
+		"$tool" help | grep -q "^  $c " || { echo "help lacks $c"; return 1; }
+		grep -q "^\.BI\? $c\b" "$top/userspace/hmm-dax.8" ||
+			{ echo "man page lacks $c"; return 1; }
+	done
+	out=$("$tool" -j compare anon)
+	[ $? -eq 2 ] && [ "$(jq -r .error <<<"$out")" != null ] || return 1
+	out=$("$tool" -j compare --scenario bogus anon)
+	[ $? -eq 2 ] && jq -e '.error | test("bogus")' <<<"$out" >/dev/null ||
+		return 1
+	"$tool" nosuchcommand 2>/dev/null
+	[ $? -eq 2 ] || return 1
+	"$tool" s anon 2>/dev/null	# stats or stress: ambiguous
+	[ $? -eq 2 ]
+}
+
+# make install puts everything under DESTDIR, and the library links.
+install_tree() {
+	local d=$build/install-test
+	rm -rf "$d"
+	make -s -C "$top" install DESTDIR="$d" PREFIX=/usr KVER=6.12 >/dev/null || return 1
+	for f in usr/sbin/hmm-dax usr/share/man/man8/hmm-dax.8 \
+		 usr/lib/libhmmdax.so.1 usr/lib/libhmmdax.a usr/include/libhmmdax.h \
+		 usr/include/hmm_dax_uapi.h usr/lib/pkgconfig/libhmmdax.pc; do
+		[ -e "$d/$f" ] || { echo "missing $f"; return 1; }
+	done
+	find "$d/lib/modules" -name "hmm_dax.ko*" | grep -q . || { echo "no module"; return 1; }
+	printf '#include <libhmmdax.h>\nint main(void) { struct hmm_dax_ctx *c; return hmm_dax_open(&c, 0) != -ENOENT; }\n' |
+		sed 's/^#include/#include <errno.h>\n#include/' |
+		cc -x c -I"$d/usr/include" -o "$d/t" - -L"$d/usr/lib" -lhmmdax || return 1
+	LD_LIBRARY_PATH=$d/usr/lib "$d/t"
+	local rc=$?
+	rm -rf "$d"
+	return $rc
+}
+
 echo "TAP version 13"
 t uapi_standalone "$build/unit/uapi_test"
 t devpt "$build/unit/devpt_test"
@@ -54,5 +96,7 @@ t summary_whole_skip summary_is wholeskip 4 "0 passed, 1 failed, 0 skipped"
 t checkpatch make -s -C "$top" checkpatch
 t kselftest_install ksft_install
 t summary_console_noise summary_is noise 0 "1 passed, 0 failed, 0 skipped"
+t tool_errors tool_errors
+t install_tree install_tree
 echo "1..$n"
 [ "$fails" -eq 0 ]

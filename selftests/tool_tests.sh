@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tool_tests.sh - the hmm-dax command in the hmm-dax guest: compare on every
+# target (JSON parsed and checked), the other subcommands, exit statuses,
+# and the fault-injection proof: with each of the driver's knobs on,
+# "compare --scenario all" must report a divergence (exit 1).  Knob 0x4
+# leaks a dev_pagemap reference for good, so it runs last.  TAP output;
+# exit 0 when all is ok, 1 if not, 4 when it cannot run here.
+
+# shellcheck source=hmm_dax_lib.sh
+. "$(dirname "$0")/hmm_dax_lib.sh"
+
+hmm_dax_prepare
+tool=$HMM_DAX_ROOT/build/hmm-dax
+[ -x "$tool" ] || skip "$tool not built (make userspace)"
+command -v jq >/dev/null || skip "jq not installed (make deps)"
+param=/sys/module/hmm_dax/parameters/fault_inject
+
+work=$(mktemp -d) || exit 1
+trap 'echo 0 >"$param" 2>/dev/null; rm -rf "$work" "$HMM_DAX_EXT4/tool" "$HMM_DAX_XFS/tool"' EXIT
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
+# check NAME CMD...: ok if CMD succeeds
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+comment() { sed 's/^/# /' "$@"; }
+
+targets=(ext4:"$HMM_DAX_EXT4/tool" xfs:"$HMM_DAX_XFS/tool"
+	 devdax-2M:"$HMM_DAX_DEVDAX_2M" devdax-1G:"$HMM_DAX_DEVDAX_1G"
+	 anon:anon tmpfs:/tmp/tool-control)
+# Scenarios that do not apply, per target kind.
+declare -A not_applicable=(
+	[ext4]="devdax-disable" [xfs]="devdax-disable"
+	[devdax-2M]="truncate punch-hole fork-private"
+	[devdax-1G]="partial-munmap truncate punch-hole fork-private"
+	[anon]="truncate punch-hole devdax-disable"
+	[tmpfs]="devdax-disable"
+)
+kver=$(uname -r)
+
+# compare_target LABEL TARGET: compare --scenario all, JSON checked.  16 MiB
+# of each target (devdax-1G rounds it up to one 1 GiB unit).
+compare_target() {
+	local label=$1 target=$2 j=$work/$1.json rc bad na
+	"$tool" -j compare --size 16M --scenario all "$target" >"$j"
+	rc=$?
+	jq -r '.targets[].scenarios[] | "\(.scenario) \(.verdict) \(.levels | join(",")) \(.reason // "")"' \
+		"$j" | comment
+	# every scenario agrees, or is n/a exactly where expected
+	na=$(jq -r '[.targets[].scenarios[] | select(.verdict == "n/a") |
+		.scenario] | join(" ")' "$j")
+	bad=$(jq -r '[.targets[].scenarios[] |
+		select(.verdict != "agree" and .verdict != "n/a") |
+		.scenario] | join(" ")' "$j")
+	if [ "$bad" = mprotect ] && [ "$label" = devdax-1G ] &&
+	   [[ $kver == 6.1.* ]] &&
+	   [ -z "$(jq -r '.targets[].scenarios[] | select(.scenario == "mprotect") |
+		.steps[].divergences[] | select(.step != "after mprotect(PROT_READ)" and
+		.step != "device write after mprotect") | .step' "$j")" ]; then
+		jq -r '.targets[].scenarios[] | select(.scenario == "mprotect") |
+			.steps[].divergences[] | "\(.step): \(.what)"' "$j" | comment
+		n=$((n + 1))
+		echo "ok $n compare $label # SKIP kernel bug ($kver): mprotect(PROT_READ) of a 1 GiB device-dax leaf clears the PUD without an invalidation"
+		return
+	fi
+	if [ "$rc" = 0 ] && [ -z "$bad" ] && [ "$na" = "${not_applicable[$label]}" ] &&
+	   [ "$(jq -r .verdict "$j")" = agree ]; then
+		ok "compare $label: all scenarios agree (n/a: ${na:-none})"
+	else
+		not_ok "compare $label: exit $rc, diverged: ${bad:-none}, n/a: '$na' (expected '${not_applicable[$label]}')"
+	fi
+}
+
+for t in "${targets[@]}"; do
+	compare_target "${t%%:*}" "${t#*:}"
+done
+
+# The text output is the same run printed by the same calls.
+"$tool" compare --size 16M --scenario munmap "$HMM_DAX_DEVDAX_2M" >"$work/text"
+rc=$?
+comment "$work/text"
+check "text output: exit $rc, a munmap row and the verdict" \
+	grep -q '^munmap  *agree 2M' "$work/text"
+
+# Usage and environment errors: exit 2, and {"error": ...} in JSON mode.
+expect_error() { # NAME ARGS...
+	local name=$1 rc
+	shift
+	"$tool" -j "$@" >"$work/err" 2>&1
+	rc=$?
+	comment "$work/err"
+	check "$name: exit 2 and a JSON error" \
+		test "$rc" = 2 -a -n "$(jq -r '.error // empty' "$work/err")"
+}
+expect_error "unknown scenario" compare --scenario nonesuch anon
+expect_error "missing file without --size" compare /tmp/no-such-file
+expect_error "option of another command" read --threads 2 anon
+expect_error "ambiguous prefix" d anon
+expect_error "size larger than the device" \
+	mirror --size 64G "$HMM_DAX_DEVDAX_2M"
+expect_error "bad device index" -d 9 stats anon
+
+# The single-step subcommands, on devdax-2M (8 MiB: four 2 MiB leaves).
+dd=$HMM_DAX_DEVDAX_2M
+"$tool" -j mirror --size 8M "$dd" >"$work/m"
+check "mirror: four 2M leaves" test "$(jq '.mirror.leaves["2M"]' "$work/m")" = 4
+"$tool" -j dump --size 8M "$dd" >"$work/d"
+check "dump: four leaves, 2M, device-dax pgmap" \
+	test "$(jq '[.leaves[] | select(.level == "2M" and .pgmap == "generic")] | length' "$work/d")" = 4
+"$tool" -j write --size 8M --offset 4100 --len 16 --pattern 0x5a "$dd" >"$work/w"
+"$tool" -j read --size 8M --offset 4100 --len 16 "$dd" >"$work/r"
+check "write then read through the device: the bytes" \
+	test "$(jq -r .data "$work/r")" = 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a
+"$tool" -j stats --size 8M "$dd" >"$work/s"
+check "stats: four 2M leaves, pgmap references balanced" \
+	test "$(jq '.stats.leaves[1] == 4 and .stats.pgmap_gets == .stats.pgmap_puts' "$work/s")" = true
+"$tool" -j events --size 8M --scenario madvise-dontneed "$dd" >"$work/e"
+jq -c '.events[]' "$work/e" | comment
+check "events: MADV_DONTNEED sent a clear that met the mirror" \
+	test "$(jq '[.events[] | select(.event == "clear")] | length > 0' "$work/e")" = true
+"$tool" -j audit --size 8M "$dd" >"$work/a"
+check "audit: exit 0, clean" test $? = 0 -a "$(jq .nr_stale "$work/a")" = 0
+
+"$tool" -j stress --size 8M --threads 2 --seconds 3 "$dd" >"$work/st"
+rc=$?
+jq -c '.operations' "$work/st" | comment
+check "stress: exit $rc, operations done, no stale leaf" \
+	test "$rc" = 0 -a "$(jq '.operations.mirror.count > 0 and .stale_leaves == 0' "$work/st")" = true
+
+# The fault-injection proof: every knob makes compare --scenario all
+# diverge (exit 1) on ext4-dax or devdax-2M.
+for knob in 0x1 0x2 0x8 0x4; do
+	echo "$knob" >"$param"
+	found=
+	for t in "$HMM_DAX_EXT4/tool" "$HMM_DAX_DEVDAX_2M"; do
+		"$tool" -j compare --size 16M --scenario all "$t" >"$work/k"
+		rc=$?
+		jq -r '.targets[].scenarios[] | select(.verdict == "diverge") |
+			"\(.scenario): \([.steps[].divergences[].what] | unique | join("; "))"' \
+			"$work/k" 2>/dev/null | comment
+		if [ "$rc" = 1 ]; then
+			found=$t
+			break
+		fi
+	done
+	echo 0 >"$param"
+	check "fault_inject=$knob: compare reports a divergence${found:+ on $found}" \
+		test -n "$found"
+done
+
+echo "1..$n"
+exit $failed

@@ -1,0 +1,1207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hmm-dax compare: for each target and scenario, map the target, mirror it,
+ * compare the device's view with every CPU view available (pfns from
+ * pagemap and from the extents, bytes), apply the scenario's change, check
+ * that no stale leaf survives (dump and audit), mirror again and compare
+ * again.  Every difference is a divergence, printed with the address, both
+ * views and the step that saw it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+
+#include "hmm-dax.h"
+
+#define PAGE		SZ_4K
+#define CHECK_FULL	0x1	/* every page must have a leaf; bytes too */
+#define MAX_DIVS	16	/* divergence records kept per step */
+#define DELAY_PARAM	"/sys/module/hmm_dax/parameters/inject_delay_ms"
+#define RACE_ROUNDS	4
+
+struct oracles {
+	int pagemap;
+	char pagemap_why[160];
+	struct hmm_dax_extents *ext;
+	char ext_why[160];
+};
+
+struct divergence {
+	const char *what;
+	const char *view;	/* the CPU view that disagrees */
+	unsigned long addr;
+	size_t pages;
+	unsigned long long dev;
+	unsigned long long cpu;
+};
+
+struct run {
+	struct target *t;
+	struct oracles *or;
+	struct hmm_dax_ctx *ctx;
+	struct hmm_dax_ctx *monitor;	/* module-wide pgmap counts */
+	char *map;
+	size_t len;
+	int private_map;
+	unsigned int levels;		/* leaf levels seen, bit per level */
+	unsigned int diverged;
+	unsigned int events;
+	const char *na;			/* not applicable: why */
+	char na_buf[160];
+	/* the current step */
+	const char *step;
+	struct divergence divs[MAX_DIVS];
+	unsigned int nr_divs, more_divs;
+};
+
+struct scenario {
+	const char *name;
+	int private_map;
+	unsigned int kinds;	/* the target kinds it applies to */
+	const char *na;		/* why not elsewhere; %s: the kind */
+	int (*fn)(struct run *r);
+};
+
+#define KIND_BIT(kind)	(1U << (kind))
+#define K_FILES		(KIND_BIT(TARGET_FILE) | KIND_BIT(TARGET_DAXFILE))
+#define K_DEVDAX	KIND_BIT(TARGET_DEVDAX)
+#define K_ALL		(K_FILES | K_DEVDAX | KIND_BIT(TARGET_ANON))
+
+static unsigned long long tag_of(const struct run *r, size_t off)
+{
+	return 0x6864000000000000ULL ^ ((unsigned long long)r->t->kind << 40) ^
+	       off;
+}
+
+/* CPU stores: a tag in the first 16 bytes of every page (cheap, unique). */
+static void fill_tags(struct run *r, char *addr, size_t len, unsigned int salt)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += PAGE) {
+		unsigned long long *p = (unsigned long long *)(addr + off);
+
+		p[0] = tag_of(r, addr + off - r->map);
+		p[1] = salt;
+	}
+}
+
+static void add_div(struct run *r, const char *what, const char *view,
+		    unsigned long addr, unsigned long long dev,
+		    unsigned long long cpu)
+{
+	struct divergence *d = r->nr_divs ? &r->divs[r->nr_divs - 1] : NULL;
+
+	r->diverged++;
+	if (d && d->what == what && d->view == view &&
+	    d->addr + d->pages * PAGE == addr) {
+		d->pages++;
+		return;
+	}
+	if (r->nr_divs == MAX_DIVS) {
+		r->more_divs++;
+		return;
+	}
+	d = &r->divs[r->nr_divs++];
+	*d = (struct divergence){ what, view, addr, 1, dev, cpu };
+}
+
+static void begin_step(struct run *r, const char *step)
+{
+	r->step = step;
+	r->nr_divs = 0;
+	r->more_divs = 0;
+}
+
+static void pfn_text(char *buf, size_t len, unsigned long long pfn)
+{
+	if (pfn == HMM_DAX_NO_PFN)
+		snprintf(buf, len, "none");
+	else if (pfn == HMM_DAX_HOLE_PFN)
+		snprintf(buf, len, "hole");
+	else
+		snprintf(buf, len, "%#llx", pfn);
+}
+
+/* Print the step: its name, counts and divergences. */
+static void end_step(struct run *r, size_t pages, size_t leaves)
+{
+	char dev[24], cpu[24];
+	unsigned int i;
+
+	out_open_object(NULL);
+	out_str("step", NULL, r->step);
+	out_u64("pages", NULL, pages);
+	out_u64("leaves", NULL, leaves);
+	out_open_array("divergences");
+	for (i = 0; i < r->nr_divs; i++) {
+		struct divergence *d = &r->divs[i];
+
+		pfn_text(dev, sizeof(dev), d->dev);
+		pfn_text(cpu, sizeof(cpu), d->cpu);
+		out_open_object(NULL);
+		out_str("step", "    DIVERGE [%s]", r->step);
+		out_hex("addr", " %#lx", d->addr);
+		out_u64("pages", " +%llu pages:", d->pages);
+		out_str("what", " %s;", d->what);
+		out_str("device", " device %s", dev);
+		out_str("cpu", ", cpu %s", cpu);
+		out_str("view", " (%s)\n", d->view);
+		out_close_object();
+	}
+	out_close_array();
+	out_u64("more", r->more_divs ? "    ... %llu more\n" : NULL,
+		r->more_divs);
+	out_close_object();
+}
+
+/* The device's pfn (or HMM_DAX_NO_PFN) and leaf flags of every page. */
+static int device_view(struct run *r, char *addr, size_t len,
+		       unsigned long long *pfn, unsigned char *flags,
+		       size_t *nr_leaves)
+{
+	unsigned long start = (unsigned long)addr, end = start + len, a;
+	struct hmm_dax_leaf *lv;
+	size_t n, i;
+	int ret;
+
+	for (i = 0; i < len / PAGE; i++) {
+		pfn[i] = HMM_DAX_NO_PFN;
+		flags[i] = 0;
+	}
+	ret = hmm_dax_dump(r->ctx, addr, len, &lv, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		unsigned long ls = lv[i].addr, le = ls +
+			hmm_dax_level_size(lv[i].level);
+
+		r->levels |= 1U << lv[i].level;
+		for (a = ls > start ? ls : start; a < le && a < end; a += PAGE) {
+			pfn[(a - start) / PAGE] = lv[i].pfn + (a - ls) / PAGE;
+			flags[(a - start) / PAGE] = lv[i].flags | 0x80;
+		}
+	}
+	*nr_leaves = n;
+	free(lv);
+	return 0;
+}
+
+static void compare_pfns(struct run *r, char *addr, size_t n,
+			 const unsigned long long *dev,
+			 const unsigned char *flags,
+			 const unsigned long long *cpu, const char *view)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned long a = (unsigned long)addr + i * PAGE;
+
+		if (!flags[i])
+			continue;
+		if (cpu[i] == HMM_DAX_HOLE_PFN) {
+			if (!(flags[i] & HMM_DAX_LEAF_ZERO))
+				add_div(r, "a file hole, but not a zero-page leaf",
+					view, a, dev[i], cpu[i]);
+		} else if (cpu[i] != dev[i]) {
+			add_div(r, "pfn", view, a, dev[i], cpu[i]);
+		}
+	}
+}
+
+static void compare_bytes(struct run *r, char *addr, size_t len)
+{
+	unsigned char *buf;
+	size_t off, i, chunk = SZ_2M;
+	int ret;
+
+	buf = malloc(chunk);
+	if (!buf)
+		return;
+	for (off = 0; off < len; off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+
+		ret = hmm_dax_read(r->ctx, addr + off, buf, n, NULL);
+		if (ret) {
+			add_div(r, "device read failed", "bytes",
+				(unsigned long)addr + off, -ret, 0);
+			continue;
+		}
+		if (!memcmp(buf, addr + off, n))
+			continue;
+		for (i = 0; i < n; i += PAGE)
+			if (memcmp(buf + i, addr + off + i, PAGE))
+				add_div(r, "bytes", "bytes",
+					(unsigned long)addr + off + i,
+					*(unsigned long long *)(buf + i),
+					*(unsigned long long *)(addr + off + i));
+	}
+	free(buf);
+}
+
+static void audit_range(struct run *r, char *addr, size_t len)
+{
+	struct hmm_dax_stale *st;
+	size_t n, i;
+	int ret;
+
+	ret = hmm_dax_audit(r->ctx, addr, len, &st, &n, NULL);
+	if (ret) {
+		add_div(r, "audit failed", "audit", (unsigned long)addr, -ret, 0);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		add_div(r, st[i].reason & HMM_DAX_STALE_ABSENT ?
+			"stale leaf: the CPU maps nothing" :
+			st[i].reason & HMM_DAX_STALE_PFN ?
+			"stale leaf: another pfn" :
+			st[i].reason & HMM_DAX_STALE_WRITE ?
+			"stale leaf: writable, the CPU's is read-only" :
+			st[i].reason & HMM_DAX_STALE_LEVEL ?
+			"stale leaf: larger than the CPU's" :
+			"stale leaf: dead or wrong pgmap", "audit",
+			st[i].addr, st[i].dev_pfn, st[i].cpu_pfn);
+	free(st);
+}
+
+/*
+ * Compare the device view of [addr, addr + len) with every CPU view: the
+ * pfns of pagemap and of the extents, the audit, and with CHECK_FULL a leaf
+ * on every page and the bytes.
+ */
+static void check_views(struct run *r, char *addr, size_t len,
+			const char *step, unsigned int check)
+{
+	size_t n = len / PAGE, i, leaves = 0;
+	unsigned long long *dev, *cpu;
+	unsigned char *flags;
+	int ret;
+
+	begin_step(r, step);
+	dev = malloc(n * sizeof(*dev));
+	cpu = malloc(n * sizeof(*cpu));
+	flags = malloc(n);
+	if (!dev || !cpu || !flags) {
+		add_div(r, "out of memory", "-", (unsigned long)addr, 0, 0);
+		goto out;
+	}
+	ret = device_view(r, addr, len, dev, flags, &leaves);
+	if (ret) {
+		add_div(r, "dump failed", "dump", (unsigned long)addr, -ret, 0);
+		goto out;
+	}
+	if (check & CHECK_FULL)
+		for (i = 0; i < n; i++)
+			if (!flags[i])
+				add_div(r, "no device leaf", "dump",
+					(unsigned long)addr + i * PAGE,
+					HMM_DAX_NO_PFN, 0);
+	if (r->or->pagemap && !hmm_dax_pagemap(addr, len, (__u64 *)cpu))
+		compare_pfns(r, addr, n, dev, flags, cpu, "pagemap");
+	if (r->or->ext && !r->private_map) {
+		ret = hmm_dax_extents_pfns(r->or->ext, addr - r->map, len,
+					   (__u64 *)cpu);
+		if (ret)
+			add_div(r, "FIEMAP failed", "extents",
+				(unsigned long)addr, -ret, 0);
+		else
+			compare_pfns(r, addr, n, dev, flags, cpu, "extents");
+	}
+	audit_range(r, addr, len);
+	if (check & CHECK_FULL)
+		compare_bytes(r, addr, len);
+out:
+	end_step(r, n, leaves);
+	free(dev);
+	free(cpu);
+	free(flags);
+}
+
+/* No leaf may survive in [addr, addr + len). */
+static void expect_no_leaves(struct run *r, char *addr, size_t len,
+			     const char *step)
+{
+	struct hmm_dax_leaf *lv;
+	size_t n, i;
+	int ret;
+
+	begin_step(r, step);
+	ret = hmm_dax_dump(r->ctx, addr, len, &lv, &n);
+	if (ret)
+		add_div(r, "dump failed", "dump", (unsigned long)addr, -ret, 0);
+	for (i = 0; !ret && i < n; i++)
+		add_div(r, "a leaf survived", "dump", lv[i].addr, lv[i].pfn,
+			HMM_DAX_NO_PFN);
+	if (!ret)
+		free(lv);
+	end_step(r, len / PAGE, ret ? 0 : n);
+}
+
+/* Mirror again and compare everything. */
+static void remirror(struct run *r, char *addr, size_t len,
+		     unsigned int flags, const char *step)
+{
+	int ret = hmm_dax_mirror(r->ctx, addr, len, flags, NULL);
+
+	if (ret) {
+		begin_step(r, step);
+		add_div(r, "mirror failed", "mirror", (unsigned long)addr,
+			-ret, 0);
+		end_step(r, len / PAGE, 0);
+		return;
+	}
+	check_views(r, addr, len, step, CHECK_FULL);
+}
+
+/* A device access that must fail: a success is a divergence. */
+static void expect_access_error(struct run *r, char *addr, int write,
+				const char *what, const char *step)
+{
+	unsigned char b = 0xee;
+	int ret;
+
+	ret = write ? hmm_dax_write(r->ctx, addr, &b, 1, NULL) :
+		      hmm_dax_read(r->ctx, addr, &b, 1, NULL);
+	begin_step(r, step);
+	if (!ret)
+		add_div(r, what, "errno", (unsigned long)addr, 0, 0);
+	end_step(r, 1, 0);
+}
+
+static void expect_bytes(struct run *r, const char *addr, const void *want,
+			 size_t len, const char *what, const char *step)
+{
+	size_t i;
+
+	begin_step(r, step);
+	for (i = 0; i < len; i += PAGE)
+		if (memcmp(addr + i, (const char *)want + i, PAGE))
+			add_div(r, what, "bytes", (unsigned long)addr + i,
+				*(const unsigned long long *)((const char *)want + i),
+				*(const unsigned long long *)(addr + i));
+	end_step(r, len / PAGE, 0);
+}
+
+static char *mid(struct run *r)
+{
+	return r->map + (r->len / 2 & ~(PAGE - 1));
+}
+
+static int not_applicable(struct run *r, const char *fmt, const char *arg)
+{
+	snprintf(r->na_buf, sizeof(r->na_buf), fmt, arg);
+	r->na = r->na_buf;
+	return 0;
+}
+
+static int sc_cpu_write(struct run *r)
+{
+	fill_tags(r, mid(r) - PAGE, 2 * PAGE, 0xc0);
+	memset(mid(r) - PAGE + 16, 0x5a, 2 * PAGE - 16);
+	check_views(r, r->map, r->len, "after cpu-write", CHECK_FULL);
+	return 0;
+}
+
+static int sc_device_write(struct run *r)
+{
+	unsigned char buf[2 * PAGE];
+	int ret;
+
+	memset(buf, 0xd5, sizeof(buf));
+	ret = hmm_dax_write(r->ctx, mid(r) - PAGE, buf, sizeof(buf), NULL);
+	begin_step(r, "device-write");
+	if (ret)
+		add_div(r, "device write failed", "errno",
+			(unsigned long)mid(r) - PAGE, -ret, 0);
+	end_step(r, 2, 0);
+	expect_bytes(r, mid(r) - PAGE, buf, sizeof(buf),
+		     "the CPU does not see the device's write", "cpu read");
+	check_views(r, r->map, r->len, "after device-write", CHECK_FULL);
+	return 0;
+}
+
+static int remap(struct run *r, const char *step)
+{
+	r->map = target_map(r->t, r->len, r->private_map);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
+		return out_error("%s: mmap again: %s", r->t->path,
+				 strerror(errno));
+	}
+	fill_tags(r, r->map, r->len, 0);
+	remirror(r, r->map, r->len, HMM_DAX_MIRROR_WRITE, step);
+	return 0;
+}
+
+static int sc_munmap(struct run *r)
+{
+	munmap(r->map, r->len);
+	expect_no_leaves(r, r->map, r->len, "after munmap");
+	return remap(r, "mirror of a new mapping");
+}
+
+static int sc_partial_munmap(struct run *r)
+{
+	size_t u = r->t->kind == TARGET_DEVDAX ? r->t->unit : PAGE;
+	char *hole = mid(r), *rest = hole + u;
+
+	if (u >= r->len)
+		return not_applicable(r, "the mapping is one %s unit: munmap inside it is EINVAL",
+				      hmm_dax_level_name(u == SZ_1G ? 2 : 1));
+	if (munmap(hole, u))
+		return out_error("munmap %zu bytes: %s", u, strerror(errno));
+	expect_no_leaves(r, hole, u, "after munmap of the hole");
+	check_views(r, r->map, hole - r->map, "after munmap, below", 0);
+	check_views(r, rest, r->map + r->len - rest, "after munmap, above", 0);
+	remirror(r, r->map, hole - r->map, HMM_DAX_MIRROR_WRITE,
+		 "re-mirror below the hole");
+	remirror(r, rest, r->map + r->len - rest, HMM_DAX_MIRROR_WRITE,
+		 "re-mirror above the hole");
+	return 0;
+}
+
+static int sc_mremap(struct run *r)
+{
+	char *to, *old = r->map;
+
+	to = map_aligned(r->len, r->t->unit, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
+	if (to == MAP_FAILED)
+		return out_error("mmap: %s", strerror(errno));
+	if (mremap(old, r->len, r->len, MREMAP_MAYMOVE | MREMAP_FIXED, to) !=
+	    to)
+		return out_error("mremap: %s", strerror(errno));
+	r->map = to;
+	expect_no_leaves(r, old, r->len, "after mremap, old range");
+	check_views(r, to, r->len, "after mremap, new range", 0);
+	remirror(r, to, r->len, HMM_DAX_MIRROR_WRITE, "mirror of the new range");
+	return 0;
+}
+
+static int sc_mprotect(struct run *r)
+{
+	if (mprotect(r->map, r->len, PROT_READ))
+		return out_error("mprotect: %s", strerror(errno));
+	check_views(r, r->map, r->len, "after mprotect(PROT_READ)", 0);
+	expect_access_error(r, mid(r), 1,
+			    "a device write to read-only memory succeeded",
+			    "device write after mprotect");
+	remirror(r, r->map, r->len, 0, "read mirror of the read-only range");
+	if (mprotect(r->map, r->len, PROT_READ | PROT_WRITE))
+		return out_error("mprotect: %s", strerror(errno));
+	return 0;
+}
+
+static int sc_madvise_dontneed(struct run *r)
+{
+	if (madvise(mid(r), PAGE, MADV_DONTNEED))
+		return out_error("madvise: %s", strerror(errno));
+	expect_no_leaves(r, mid(r), PAGE, "after MADV_DONTNEED, its page");
+	check_views(r, r->map, r->len, "after MADV_DONTNEED", 0);
+	remirror(r, r->map, r->len, HMM_DAX_MIRROR_WRITE, "re-mirror");
+	return 0;
+}
+
+static int sc_truncate(struct run *r)
+{
+	size_t size = mid(r) - r->map + PAGE;
+
+	if (ftruncate(r->t->fd, size))
+		return out_error("ftruncate: %s", strerror(errno));
+	expect_no_leaves(r, r->map + size, r->len - size,
+			 "after truncate, beyond the end");
+	check_views(r, r->map, size, "after truncate, below the end", 0);
+	expect_access_error(r, r->map + size, 0,
+			    "a device read beyond the end of the file succeeded",
+			    "device read beyond the end");
+	remirror(r, r->map, size, HMM_DAX_MIRROR_WRITE, "re-mirror to the end");
+	if (ftruncate(r->t->fd, r->t->size))
+		return out_error("ftruncate: %s", strerror(errno));
+	return 0;
+}
+
+static int sc_punch_hole(struct run *r)
+{
+	if (fallocate(r->t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      mid(r) - r->map, SZ_2M))
+		return out_error("punch hole: %s", strerror(errno));
+	expect_no_leaves(r, mid(r), SZ_2M, "after punching the hole, in it");
+	check_views(r, r->map, r->len, "after punching the hole", 0);
+	remirror(r, r->map, r->len, 0, "read mirror over the hole");
+	return 0;
+}
+
+static int sc_fork_private(struct run *r)
+{
+	unsigned char buf[2 * PAGE], want[2 * PAGE];
+	int status, ret;
+	pid_t pid;
+
+	memcpy(want, mid(r) - PAGE, sizeof(want));
+	pid = fork();
+	if (pid < 0)
+		return out_error("fork: %s", strerror(errno));
+	if (!pid) {
+		memset(mid(r) - PAGE, 0xcc, 2 * PAGE);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return out_error("waitpid: %s", strerror(errno));
+	check_views(r, r->map, r->len, "after fork and the child's write", 0);
+	begin_step(r, "device read after fork");
+	ret = hmm_dax_read(r->ctx, mid(r) - PAGE, buf, sizeof(buf), NULL);
+	if (ret)
+		add_div(r, "device read failed", "errno",
+			(unsigned long)mid(r) - PAGE, -ret, 0);
+	else if (memcmp(buf, want, sizeof(buf)))
+		add_div(r, "the device sees other bytes than the parent", "bytes",
+			(unsigned long)mid(r) - PAGE,
+			*(unsigned long long *)buf,
+			*(unsigned long long *)want);
+	end_step(r, 2, 0);
+	memset(buf, 0xd7, sizeof(buf));
+	begin_step(r, "device write after fork");
+	ret = hmm_dax_write(r->ctx, mid(r) - PAGE, buf, sizeof(buf), NULL);
+	if (ret)
+		add_div(r, "device write failed", "errno",
+			(unsigned long)mid(r) - PAGE, -ret, 0);
+	end_step(r, 2, 0);
+	expect_bytes(r, mid(r) - PAGE, buf, sizeof(buf),
+		     "the parent does not see the device's write", "cpu read");
+	remirror(r, r->map, r->len, HMM_DAX_MIRROR_WRITE, "re-mirror");
+	return 0;
+}
+
+/* The child mirrors and writes through its own device, then just exits. */
+static void exit_child(struct run *r, unsigned int device)
+{
+	unsigned char buf[2 * PAGE];
+	struct hmm_dax_ctx *ctx;
+
+	memset(buf, 0xe1, sizeof(buf));
+	if (hmm_dax_open(&ctx, device) ||
+	    hmm_dax_mirror(ctx, r->map, r->len, HMM_DAX_MIRROR_WRITE, NULL) ||
+	    hmm_dax_write(ctx, mid(r) - PAGE, buf, sizeof(buf), NULL))
+		_exit(3);
+	_exit(0);	/* mm torn down with the mirror open, then the file */
+}
+
+static int sc_process_exit(struct run *r)
+{
+	unsigned char want[2 * PAGE];
+	int status;
+	pid_t pid;
+
+	if (r->t->kind == TARGET_ANON)
+		memcpy(want, mid(r) - PAGE, sizeof(want));
+	else
+		memset(want, 0xe1, sizeof(want));
+	pid = fork();
+	if (pid < 0)
+		return out_error("fork: %s", strerror(errno));
+	if (!pid)
+		exit_child(r, 0);
+	if (waitpid(pid, &status, 0) != pid)
+		return out_error("waitpid: %s", strerror(errno));
+	begin_step(r, "child's mirror and device write");
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		add_div(r, "the child's mirror or device write failed", "errno",
+			(unsigned long)mid(r), status, 0);
+	end_step(r, 2, 0);
+	expect_bytes(r, mid(r) - PAGE, want, sizeof(want),
+		     r->t->kind == TARGET_ANON ?
+		     "the child's private write reached the parent" :
+		     "the parent does not see the child's device write",
+		     "cpu read");
+	check_views(r, r->map, r->len, "after the child's exit", 0);
+	remirror(r, r->map, r->len, HMM_DAX_MIRROR_WRITE, "re-mirror");
+	return 0;
+}
+
+static int refs_balanced(struct run *r, unsigned long long *held)
+{
+	struct hmm_dax_stats st;
+
+	*held = 0;
+	if (hmm_dax_stats(r->monitor, &st))
+		return 0;
+	*held = st.pgmap_gets - st.pgmap_puts;
+	return !*held;
+}
+
+static int sc_devdax_disable(struct run *r)
+{
+	unsigned long long held;
+	int ret;
+
+	if (!refs_balanced(r, &held)) {
+		begin_step(r, "before the unbind");
+		add_div(r, "dev_pagemap references held: the unbind would hang",
+			"stats", (unsigned long)r->map, held, 0);
+		end_step(r, 0, 0);
+		return 0;
+	}
+	ret = target_devdax_set(r->t, 0);
+	if (ret)
+		return out_error("%s: disable: %s", r->t->dev, strerror(-ret));
+	expect_no_leaves(r, r->map, r->len, "after the unbind");
+	expect_access_error(r, mid(r), 0,
+			    "a device read of an unbound device succeeded",
+			    "device read after the unbind");
+	/* the device comes back for new opens only */
+	munmap(r->map, r->len);
+	close(r->t->fd);
+	ret = target_devdax_set(r->t, 1);
+	if (ret)
+		return out_error("%s: enable: %s", r->t->dev, strerror(-ret));
+	r->t->fd = open(r->t->path, O_RDWR | O_CLOEXEC);
+	if (r->t->fd < 0)
+		return out_error("%s: open after the rebind: %s", r->t->path,
+				 strerror(errno));
+	return remap(r, "mirror after the rebind");
+}
+
+struct race {
+	struct run *r;
+	pid_t tid;
+	int done;
+	int ret;
+};
+
+static void *race_mirror(void *arg)
+{
+	struct race *rc = arg;
+
+	__atomic_store_n(&rc->tid, syscall(SYS_gettid), __ATOMIC_RELEASE);
+	rc->ret = hmm_dax_mirror(rc->r->ctx, mid(rc->r),
+				 rc->r->t->unit > SZ_2M ? PAGE : SZ_2M,
+				 HMM_DAX_MIRROR_WRITE, NULL);
+	__atomic_store_n(&rc->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The scheduler state letter of one of our threads, 0 if unreadable. */
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] && p[2] ? p[2] : 0;
+}
+
+static int write_param(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Invalidate while a mirror is between hmm_range_fault() and its table
+ * lock.  The driver's inject_delay_ms holds the mirror there; the tool sets
+ * it for this scenario and restores it.
+ */
+static int sc_race(struct run *r)
+{
+	char old[16] = "0";
+	unsigned int round, hit = 0;
+	struct race rc;
+	pthread_t th;
+	ssize_t n;
+	int fd;
+
+	fd = open(DELAY_PARAM, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return not_applicable(r, "no writable " DELAY_PARAM " (%s)",
+				      strerror(errno));
+	n = read(fd, old, sizeof(old) - 1);
+	close(fd);
+	old[n > 0 ? n : 1] = 0;
+	if (write_param(DELAY_PARAM, "20"))
+		return out_error("%s: %s", DELAY_PARAM, strerror(errno));
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		hmm_dax_reset(r->ctx);
+		memset(&rc, 0, sizeof(rc));
+		rc.r = r;
+		if (pthread_create(&th, NULL, race_mirror, &rc))
+			break;
+		while (!__atomic_load_n(&rc.done, __ATOMIC_ACQUIRE)) {
+			pid_t tid = __atomic_load_n(&rc.tid, __ATOMIC_ACQUIRE);
+
+			if (tid && thread_state(tid) == 'D') {
+				madvise(mid(r), PAGE, MADV_DONTNEED);
+				hit++;
+				break;
+			}
+			sched_yield();
+		}
+		pthread_join(th, NULL);
+		check_views(r, r->map, r->len, "after a mirror raced an invalidation",
+			    0);
+	}
+	write_param(DELAY_PARAM, old);
+	if (!hit)
+		return not_applicable(r, "the race window was not hit in %s rounds",
+				      "4");
+	remirror(r, r->map, r->len, HMM_DAX_MIRROR_WRITE, "re-mirror");
+	return 0;
+}
+
+static const struct scenario scenarios[] = {
+	{ "cpu-write", 0, K_ALL, NULL, sc_cpu_write },
+	{ "device-write", 0, K_ALL, NULL, sc_device_write },
+	{ "munmap", 0, K_ALL, NULL, sc_munmap },
+	{ "partial-munmap", 0, K_ALL, NULL, sc_partial_munmap },
+	{ "mremap", 0, K_ALL, NULL, sc_mremap },
+	{ "mprotect", 0, K_ALL, NULL, sc_mprotect },
+	{ "madvise-dontneed", 0, K_ALL, NULL, sc_madvise_dontneed },
+	{ "truncate", 0, K_FILES, "%s is not a file", sc_truncate },
+	{ "punch-hole", 0, K_FILES, "%s is not a file", sc_punch_hole },
+	{ "fork-private", 1, K_ALL & ~K_DEVDAX,
+	  "%s refuses MAP_PRIVATE", sc_fork_private },
+	{ "process-exit", 0, K_ALL, NULL, sc_process_exit },
+	{ "devdax-disable", 0, K_DEVDAX, "%s cannot be unbound",
+	  sc_devdax_disable },
+	{ "race", 0, K_ALL, NULL, sc_race },
+};
+
+#define NR_SCENARIOS ARRAY_SIZE(scenarios)
+
+static const struct scenario *find_scenario(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_SCENARIOS; i++)
+		if (!strcmp(scenarios[i].name, name))
+			return &scenarios[i];
+	return NULL;
+}
+
+/*
+ * For "hmm-dax events --scenario": apply only the scenario's change to a
+ * mirrored mapping, so the kernel's invalidations can be printed.
+ */
+int scenario_invalidate(const char *name, struct target *t,
+			struct hmm_dax_ctx *ctx, char **map, size_t len)
+{
+	char *m = *map + (len / 2 & ~(PAGE - 1));
+
+	if (!find_scenario(name))
+		return out_error("--scenario: unknown scenario '%s'", name);
+	if (!strcmp(name, "munmap")) {
+		munmap(*map, len);
+		*map = NULL;
+	} else if (!strcmp(name, "partial-munmap")) {
+		munmap(m, t->kind == TARGET_DEVDAX ? t->unit : PAGE);
+	} else if (!strcmp(name, "mprotect")) {
+		mprotect(*map, len, PROT_READ);
+	} else if (!strcmp(name, "madvise-dontneed")) {
+		madvise(m, PAGE, MADV_DONTNEED);
+	} else if (!strcmp(name, "truncate") && t->fd >= 0) {
+		if (ftruncate(t->fd, m - *map + PAGE))
+			return out_error("ftruncate: %s", strerror(errno));
+	} else if (!strcmp(name, "punch-hole") && t->fd >= 0) {
+		if (fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      m - *map, SZ_2M))
+			return out_error("punch hole: %s", strerror(errno));
+	} else if (!strcmp(name, "devdax-disable") && t->kind == TARGET_DEVDAX) {
+		if (target_devdax_set(t, 0) || target_devdax_set(t, 1))
+			return out_error("%s: disable and enable failed", t->dev);
+	} else {
+		return out_error("--scenario %s: %s", name,
+				 "events applies munmap, partial-munmap, mprotect, madvise-dontneed, truncate, punch-hole or devdax-disable");
+	}
+	(void)ctx;
+	return 0;
+}
+
+/* Which CPU views can be used for this target, measured now. */
+static int probe_oracles(struct target *t, struct oracles *or,
+			 unsigned int device)
+{
+	struct hmm_dax_ctx *ctx;
+	__u64 zapped;
+	char *map;
+	int ret;
+
+	memset(or, 0, sizeof(*or));
+	ret = hmm_dax_extents_new(&or->ext, t->fd);
+	if (ret)
+		snprintf(or->ext_why, sizeof(or->ext_why), "%s",
+			 ret == -EOPNOTSUPP ? "not DAX memory" :
+			 ret == -ENODEV ? "no pmem namespace or dax device holds it" :
+			 strerror(-ret));
+	/* a scratch mapping: the probe may change what it maps */
+	map = target_map(t, t->size, 0);
+	if (map == MAP_FAILED)
+		return out_error("%s: mmap %zu bytes: %s", t->path, t->size,
+				 strerror(errno));
+	ret = hmm_dax_open(&ctx, device);
+	if (ret) {
+		munmap(map, t->size);
+		return out_error("/dev/hmm_dax%u: %s", device, strerror(-ret));
+	}
+	ret = hmm_dax_pagemap_perturbs(ctx, map, t->size, &zapped);
+	if (ret == 1)
+		snprintf(or->pagemap_why, sizeof(or->pagemap_why),
+			 "reading it zapped %llu device leaves of a scratch mapping: it changes the mapping it reports",
+			 (unsigned long long)zapped);
+	else if (ret == -EPERM)
+		snprintf(or->pagemap_why, sizeof(or->pagemap_why),
+			 "pfns hidden (needs CAP_SYS_ADMIN)");
+	else if (ret)
+		snprintf(or->pagemap_why, sizeof(or->pagemap_why), "%s",
+			 strerror(-ret));
+	or->pagemap = !ret;
+	hmm_dax_close(ctx);
+	munmap(map, t->size);
+	return 0;
+}
+
+static void print_oracles(const struct oracles *or)
+{
+	out_open_object("oracles");
+	out_text("  oracles: bytes; ");
+	out_open_object("pagemap");
+	out_bool("usable", "pagemap %s", or->pagemap);
+	out_str("why", or->pagemap ? NULL : " (%s)", or->pagemap_why);
+	out_close_object();
+	out_open_object("extents");
+	out_bool("usable", "; extents %s", !!or->ext);
+	out_str(or->ext ? "source" : "why", " (%s)\n",
+		or->ext ? hmm_dax_extents_source(or->ext) : or->ext_why);
+	out_close_object();
+	out_close_object();
+}
+
+enum verdict { V_AGREE, V_DIVERGE, V_NA, V_ERROR };
+static const char * const verdict_names[] = {
+	"agree", "diverge", "n/a", "error",
+};
+
+struct cell {
+	enum verdict v;
+	unsigned int levels;
+	unsigned int kernel_log;	/* kernel warnings seen */
+};
+
+static void levels_text(char *buf, size_t len, unsigned int levels)
+{
+	int l;
+
+	buf[0] = 0;
+	for (l = HMM_DAX_NR_LEVELS - 1; l >= 0; l--)
+		if (levels & (1U << l))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+				 buf[0] ? "," : "", hmm_dax_level_name(l));
+}
+
+static void count_events(struct run *r)
+{
+	struct hmm_dax_event *ev;
+	size_t n;
+
+	if (!hmm_dax_events(r->ctx, &ev, &n, NULL)) {
+		r->events += n;
+		free(ev);
+	}
+}
+
+/*
+ * Kernel messages that say the kernel itself found something wrong while a
+ * scenario ran ("bad pud", a WARNING, a BUG): printed with the scenario and
+ * marked in the table.  They are the kernel's findings, not divergences.
+ */
+static int kmsg_fd = -1;
+
+static void kmsg_open(void)
+{
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg_fd >= 0)
+		lseek(kmsg_fd, 0, SEEK_END);
+}
+
+static unsigned int kmsg_scan(void)
+{
+	static const char * const bad[] = {
+		"bad pud", "bad pmd", "bad pte", "BUG", "WARNING", "Bad rss",
+		"Oops", "general protection",
+	};
+	unsigned int i, found = 0;
+	char rec[2048], *msg, *nl;
+	ssize_t n;
+
+	out_open_array("kernel_log");
+	while (kmsg_fd >= 0) {
+		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		msg++;
+		nl = strchr(msg, '\n');
+		if (nl)
+			*nl = 0;
+		for (i = 0; i < ARRAY_SIZE(bad); i++)
+			if (strstr(msg, bad[i]))
+				break;
+		if (i == ARRAY_SIZE(bad))
+			continue;
+		out_str(NULL, "    kernel: %s\n", msg);
+		found++;
+	}
+	out_close_array();
+	return found;
+}
+
+/* One scenario on one target, from a fresh mapping and mirror. */
+static enum verdict run_scenario(struct target *t, struct oracles *or,
+				 struct hmm_dax_ctx *monitor,
+				 const struct scenario *sc, unsigned int device,
+				 struct cell *cell)
+{
+	struct run r = {
+		.t = t, .or = or, .monitor = monitor, .len = t->size,
+		.private_map = sc->private_map,
+	};
+	unsigned long long held;
+	enum verdict v = V_AGREE;
+	char lv[16];
+	int ret;
+
+	out_progress("%s", "");
+	out_open_object(NULL);
+	out_str("scenario", NULL, sc->name);
+	out_open_array("steps");
+	if (!(sc->kinds & (1U << t->kind))) {
+		not_applicable(&r, sc->na, t->kind_name);
+		goto close_steps;
+	}
+	r.map = target_map(t, r.len, r.private_map);
+	if (r.map == MAP_FAILED) {
+		out_error("%s: mmap %zu bytes: %s", t->path, r.len,
+			  strerror(errno));
+		return V_ERROR;
+	}
+	ret = hmm_dax_open(&r.ctx, device);
+	if (ret) {
+		out_error("/dev/hmm_dax%u: %s", device, strerror(-ret));
+		munmap(r.map, r.len);
+		return V_ERROR;
+	}
+	fill_tags(&r, r.map, r.len, 0);
+	remirror(&r, r.map, r.len, HMM_DAX_MIRROR_WRITE, "mirror");
+	count_events(&r);
+	ret = sc->fn(&r);
+	count_events(&r);
+	hmm_dax_close(r.ctx);
+	if (r.map)
+		munmap(r.map, r.len);
+	if (ret)
+		return V_ERROR;
+	begin_step(&r, "teardown");
+	if (!refs_balanced(&r, &held))
+		add_div(&r, "dev_pagemap references held after the mirror closed",
+			"stats", 0, held, 0);
+	end_step(&r, 0, 0);
+close_steps:
+	out_close_array();
+	cell->kernel_log = kmsg_scan();
+	if (r.na)
+		v = V_NA;
+	else if (r.diverged)
+		v = V_DIVERGE;
+	levels_text(lv, sizeof(lv), r.levels);
+	out_str("verdict", NULL, verdict_names[v]);
+	out_text("  %-17s %-8s %-8s", sc->name, v == V_DIVERGE ? "DIVERGE" : verdict_names[v],
+		 lv);
+	out_open_array("levels");
+	for (ret = HMM_DAX_NR_LEVELS - 1; ret >= 0; ret--)
+		if (r.levels & (1U << ret))
+			out_str(NULL, NULL, hmm_dax_level_name(ret));
+	out_close_array();
+	out_u64("divergences", r.diverged ? " %llu divergences" : NULL,
+		r.diverged);
+	out_u64("events", NULL, r.events);
+	out_str("reason", r.na ? " %s" : NULL, r.na ? r.na : "");
+	out_text("\n");
+	out_close_object();
+	cell->v = v;
+	cell->levels = r.levels;
+	return v;
+}
+
+/* A short name for the table: ext4-dax, xfs-dax, devdax-2M, anon, ... */
+static void target_label(const struct target *t, char *buf, size_t len)
+{
+	struct statfs sfs;
+	const char *fs = "file";
+
+	switch (t->kind) {
+	case TARGET_ANON:
+		snprintf(buf, len, "anon");
+		return;
+	case TARGET_DEVDAX:
+		snprintf(buf, len, "devdax-%s",
+			 hmm_dax_level_name(t->unit >= SZ_1G ? 2 : 1));
+		return;
+	default:
+		break;
+	}
+	if (!fstatfs(t->fd, &sfs))
+		fs = sfs.f_type == 0xEF53 ? "ext4" :
+		     sfs.f_type == 0x58465342 ? "xfs" :
+		     sfs.f_type == 0x01021994 ? "tmpfs" : "file";
+	snprintf(buf, len, "%s%s", fs, t->kind == TARGET_DAXFILE ? "-dax" : "");
+}
+
+static void print_table(char labels[][16], struct cell (*cells)[NR_SCENARIOS],
+			unsigned int nt, const unsigned int *which,
+			unsigned int ns)
+{
+	unsigned int i, s, marks = 0;
+	char lv[16], c[32];
+
+	out_text("\n%-17s", "scenario");
+	for (i = 0; i < nt; i++)
+		out_text(" %-15s", labels[i]);
+	out_text("\n");
+	for (s = 0; s < ns; s++) {
+		out_text("%-17s", scenarios[which[s]].name);
+		for (i = 0; i < nt; i++) {
+			struct cell *cl = &cells[i][which[s]];
+
+			levels_text(lv, sizeof(lv), cl->levels);
+			snprintf(c, sizeof(c), "%s %s%s", cl->v == V_DIVERGE ?
+				 "DIVERGE" : verdict_names[cl->v],
+				 cl->v == V_NA ? "" : lv,
+				 cl->kernel_log ? " *" : "");
+			marks += !!cl->kernel_log;
+			out_text(" %-15s", c);
+		}
+		out_text("\n");
+	}
+	if (marks)
+		out_text("%s\n",
+			 "* the kernel logged a warning during the scenario (kernel: lines above)");
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	unsigned int which[NR_SCENARIOS], ns = 0, nt, i, s, diverged = 0;
+	struct cell (*cells)[NR_SCENARIOS] = NULL;
+	char (*labels)[16] = NULL;
+	struct hmm_dax_ctx *monitor;
+	const struct scenario *sc;
+	struct oracles or;
+	struct target t;
+	struct opts o;
+	enum verdict v;
+	int ret;
+
+	ret = parse_opts(argc, argv, OPT_SIZE | OPT_SCENARIO, &o);
+	if (ret)
+		return ret;
+	nt = argc - optind;
+	if (!nt)
+		return out_error("takes at least one TARGET (see hmm-dax help)");
+	if (!o.scenario || !strcmp(o.scenario, "all")) {
+		for (s = 0; s < NR_SCENARIOS; s++)
+			which[ns++] = s;
+	} else {
+		sc = find_scenario(o.scenario);
+		if (!sc)
+			return out_error("--scenario: unknown scenario '%s' (see man hmm-dax)",
+					 o.scenario);
+		which[ns++] = sc - scenarios;
+	}
+	ret = hmm_dax_open(&monitor, o.device);
+	if (ret)
+		return out_error("/dev/hmm_dax%u: %s%s", o.device, strerror(-ret),
+				 ret == -ENOENT ? " (is hmm_dax.ko loaded?)" : "");
+	kmsg_open();
+	cells = calloc(nt, sizeof(*cells));
+	labels = calloc(nt, sizeof(*labels));
+	if (!cells || !labels) {
+		ret = out_error("out of memory");
+		goto out;
+	}
+	out_open_array("targets");
+	for (i = 0; i < nt; i++) {
+		ret = target_open(&t, argv[optind + i], o.size);
+		if (ret)
+			goto out;
+		target_label(&t, labels[i], sizeof(labels[i]));
+		ret = probe_oracles(&t, &or, o.device);
+		if (ret) {
+			target_close(&t);
+			goto out;
+		}
+		out_open_object(NULL);
+		out_str("target", "target %s", t.path);
+		out_str("label", " (%s", labels[i]);
+		out_str("kind", ", %s)", t.kind_name);
+		out_u64("size", ", %llu bytes\n", t.size);
+		print_oracles(&or);
+		kmsg_scan();	/* what the pagemap probe made the kernel say */
+		out_open_array("scenarios");
+		for (s = 0; s < ns; s++) {
+			out_progress("[%s %u/%u] %s ...", labels[i], s + 1, ns,
+				     scenarios[which[s]].name);
+			v = run_scenario(&t, &or, monitor, &scenarios[which[s]],
+					 o.device, &cells[i][which[s]]);
+			if (v == V_ERROR) {
+				ret = HMM_DAX_EXIT_ERROR;
+				break;
+			}
+			diverged += v == V_DIVERGE;
+		}
+		out_close_array();
+		out_close_object();
+		hmm_dax_extents_free(or.ext);
+		target_close(&t);
+		if (ret)
+			goto out;
+	}
+	out_close_array();
+	print_table(labels, cells, nt, which, ns);
+	out_str("verdict", "\nverdict: %s\n", diverged ? "diverge" : "agree");
+	ret = diverged ? HMM_DAX_EXIT_DIVERGE : HMM_DAX_EXIT_AGREE;
+out:
+	free(cells);
+	free(labels);
+	hmm_dax_close(monitor);
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	return ret;
+}
