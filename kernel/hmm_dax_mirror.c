@@ -133,6 +133,29 @@ static void hmm_dax_log_event(struct hmm_dax_mirror *m,
 	}
 }
 
+/*
+ * Fault injection, ignored invalidations: only leaves of device (pmem)
+ * memory are left stale.  Leaves of RAM are still zapped, because the page
+ * allocator hands a freed page to someone else and a device write through a
+ * stale leaf would corrupt it; pmem never goes to the allocator.
+ */
+static void hmm_dax_inject_unmap_ram(struct hmm_dax_mirror *m, u64 start,
+				     u64 end, struct hmm_dax_devpt_zap *zap)
+{
+	struct hmm_dax_devpt_leaf leaf;
+	u64 addr = start, last;
+
+	while (hmm_dax_next_leaf(m, addr, end, &addr) &&
+	       hmm_dax_devpt_lookup(&m->pt, max(addr, start), &leaf)) {
+		last = min(leaf.addr + hmm_dax_devpt_level_size(leaf.level),
+			   end);
+		if (!(leaf.flags & HMM_DAX_DEVPT_DEVICE))
+			hmm_dax_devpt_unmap(&m->pt, max(addr, start), last,
+					    HMM_DAX_GFP_LOCKED, zap);
+		addr = last;
+	}
+}
+
 static bool hmm_dax_invalidate(struct mmu_interval_notifier *mni,
 			       const struct mmu_notifier_range *range,
 			       unsigned long cur_seq)
@@ -152,7 +175,10 @@ static bool hmm_dax_invalidate(struct mmu_interval_notifier *mni,
 	mmu_interval_set_seq(mni, cur_seq);
 	m->stats.invalidations++;
 	if (hmm_dax_next_leaf(m, range->start, range->end, &first)) {
-		if (!hmm_dax_inject(HMM_DAX_INJECT_IGNORE_INVALIDATE))
+		if (hmm_dax_inject(HMM_DAX_INJECT_IGNORE_INVALIDATE))
+			hmm_dax_inject_unmap_ram(m, range->start, range->end,
+						 &zap);
+		else
 			hmm_dax_devpt_unmap(&m->pt, range->start, range->end,
 					    HMM_DAX_GFP_LOCKED, &zap);
 		hmm_dax_log_event(m, range, blockable, &zap);
@@ -167,6 +193,24 @@ static bool hmm_dax_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops hmm_dax_notifier_ops = {
 	.invalidate = hmm_dax_invalidate,
 };
+
+/*
+ * Fault injection, skipped re-check: skipped only when every valid pfn is
+ * pmem, for the reason given above hmm_dax_inject_unmap_ram().
+ */
+static bool hmm_dax_range_is_pmem(const struct hmm_range *range)
+{
+	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
+
+	for (i = 0; i < n; i++) {
+		unsigned long hpfn = range->hmm_pfns[i];
+
+		if ((hpfn & HMM_PFN_VALID) &&
+		    !is_zone_device_page(hmm_pfn_to_page(hpfn)))
+			return false;
+	}
+	return true;
+}
 
 /**
  * hmm_dax_range_fault() - hmm_range_fault() with the sequence-retry protocol
@@ -228,7 +272,8 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 		if (READ_ONCE(hmm_dax_inject_delay_ms))
 			msleep(READ_ONCE(hmm_dax_inject_delay_ms));
 		mutex_lock(&m->lock);
-		if (hmm_dax_inject(HMM_DAX_INJECT_SKIP_RETRY) ||
+		if ((hmm_dax_inject(HMM_DAX_INJECT_SKIP_RETRY) &&
+		     hmm_dax_range_is_pmem(range)) ||
 		    !mmu_interval_read_retry(&m->notifier, range->notifier_seq))
 			break;
 		mutex_unlock(&m->lock);
@@ -330,14 +375,15 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 		}
 		order = hmm_pfn_to_map_order(hpfn);
 		pfn = hmm_dax_hmm_pfn(hpfn);
+		flags = hmm_dax_leaf_flags(hpfn, order, &dead);
 		level = hmm_dax_leaf_level(addr, pfn, order, vma);
-		if (too_large)
+		/* Injected only over pmem: a RAM neighbour is someone's page. */
+		if (too_large && (flags & HMM_DAX_DEVPT_DEVICE))
 			level = hmm_dax_inject_level(addr, level, vma);
 		too_large = false;
 		size = hmm_dax_devpt_level_size(level);
 		base = addr & ~(size - 1);
 
-		flags = hmm_dax_leaf_flags(hpfn, order, &dead);
 		if (dead) {
 			m->stats.pgmap_dead++;
 			addr = base + size;

@@ -404,6 +404,23 @@ static int not_applicable(struct run *r, const char *fmt, const char *arg)
 	return 0;
 }
 
+/* The device writes two pages across mid(); the CPU must read them. */
+static void device_write_seen(struct run *r, int byte, const char *step,
+			      const char *unseen)
+{
+	unsigned char buf[2 * PAGE];
+	int ret;
+
+	memset(buf, byte, sizeof(buf));
+	ret = hmm_dax_write(r->ctx, mid(r) - PAGE, buf, sizeof(buf), NULL);
+	begin_step(r, step);
+	if (ret)
+		add_div(r, "device write failed", "errno",
+			(unsigned long)mid(r) - PAGE, -ret, 0);
+	end_step(r, 2, 0);
+	expect_bytes(r, mid(r) - PAGE, buf, sizeof(buf), unseen, "cpu read");
+}
+
 static int sc_cpu_write(struct run *r)
 {
 	fill_tags(r, mid(r) - PAGE, 2 * PAGE, 0xc0);
@@ -414,18 +431,8 @@ static int sc_cpu_write(struct run *r)
 
 static int sc_device_write(struct run *r)
 {
-	unsigned char buf[2 * PAGE];
-	int ret;
-
-	memset(buf, 0xd5, sizeof(buf));
-	ret = hmm_dax_write(r->ctx, mid(r) - PAGE, buf, sizeof(buf), NULL);
-	begin_step(r, "device-write");
-	if (ret)
-		add_div(r, "device write failed", "errno",
-			(unsigned long)mid(r) - PAGE, -ret, 0);
-	end_step(r, 2, 0);
-	expect_bytes(r, mid(r) - PAGE, buf, sizeof(buf),
-		     "the CPU does not see the device's write", "cpu read");
+	device_write_seen(r, 0xd5, "device-write",
+			  "the CPU does not see the device's write");
 	check_views(r, r->map, r->len, "after device-write", CHECK_FULL);
 	return 0;
 }
@@ -569,15 +576,8 @@ static int sc_fork_private(struct run *r)
 			*(unsigned long long *)buf,
 			*(unsigned long long *)want);
 	end_step(r, 2, 0);
-	memset(buf, 0xd7, sizeof(buf));
-	begin_step(r, "device write after fork");
-	ret = hmm_dax_write(r->ctx, mid(r) - PAGE, buf, sizeof(buf), NULL);
-	if (ret)
-		add_div(r, "device write failed", "errno",
-			(unsigned long)mid(r) - PAGE, -ret, 0);
-	end_step(r, 2, 0);
-	expect_bytes(r, mid(r) - PAGE, buf, sizeof(buf),
-		     "the parent does not see the device's write", "cpu read");
+	device_write_seen(r, 0xd7, "device write after fork",
+			  "the parent does not see the device's write");
 	remirror(r, r->map, r->len, HMM_DAX_MIRROR_WRITE, "re-mirror");
 	return 0;
 }

@@ -140,9 +140,20 @@ void print_leaves(const struct hmm_dax_leaf *lv, size_t n)
 	out_close_array();
 }
 
-void print_events(const struct hmm_dax_event *ev, size_t n)
+/* One per-level count array of an event: " zapped 0/1/0". */
+static void print_counts32(const char *key, const __u32 *v)
 {
 	unsigned int l;
+
+	out_text(" %s", key);
+	out_open_array(key);
+	for (l = 0; l < HMM_DAX_NR_LEVELS; l++)
+		out_u64(NULL, l ? "/%llu" : " %llu", v[l]);
+	out_close_array();
+}
+
+void print_events(const struct hmm_dax_event *ev, size_t n)
+{
 	size_t i;
 
 	out_open_array("events");
@@ -154,19 +165,10 @@ void print_events(const struct hmm_dax_event *ev, size_t n)
 		out_hex("end", "-%#llx", ev[i].end);
 		out_bool("blockable", " blockable %s",
 			 ev[i].flags & HMM_DAX_EVENT_BLOCKABLE);
-		out_text(" zapped/split/whole (4K 2M 1G)");
-		out_open_array("zapped");
-		for (l = 0; l < HMM_DAX_NR_LEVELS; l++)
-			out_u64(NULL, l ? "/%llu" : " %llu", ev[i].zapped[l]);
-		out_close_array();
-		out_open_array("split");
-		for (l = 0; l < HMM_DAX_NR_LEVELS; l++)
-			out_u64(NULL, l ? "/%llu" : " %llu", ev[i].split[l]);
-		out_close_array();
-		out_open_array("whole");
-		for (l = 0; l < HMM_DAX_NR_LEVELS; l++)
-			out_u64(NULL, l ? "/%llu" : " %llu", ev[i].whole[l]);
-		out_close_array();
+		out_text(" (4K/2M/1G)");
+		print_counts32("zapped", ev[i].zapped);
+		print_counts32("split", ev[i].split);
+		print_counts32("whole", ev[i].whole);
 		out_text("\n");
 		out_close_object();
 	}
