@@ -27,15 +27,16 @@ MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps modules userspace selftests selftests-install unit testbed \
 	check guest-check knob-proof \
-	demo install checkpatch clean help
+	demo bench peer install checkpatch clean help
 
-all: modules userspace selftests
+all: modules peer userspace selftests
 
 help:
 	@echo 'make deps         install everything needed (root, apt)'
 	@echo 'make              module for every set-up kernel, tool, selftests'
 	@echo 'make KVER=6.12    the module for one kernel (6.1, 6.12, newest or a version)'
 	@echo 'make demo         boot the guest, compare device and CPU views on every target'
+	@echo 'make bench        boot each kernel, time mirroring against size and test_hmm'
 	@echo 'make install      tool, library, header, man page, module (DESTDIR, PREFIX)'
 	@echo 'make check        deps, build, host unit tests, guest suite on every kernel'
 	@echo 'make checkpatch   kernel style check of the module'
@@ -81,8 +82,11 @@ $(B)/lib/libhmmdax.so: $(B)/lib/$(LIB_SO)
 $(B)/lib/libhmmdax.a: $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
 	$(AR) rcs $@ $^
 
-$(B)/hmm-dax: $(TOOL_SRC) userspace/hmm-dax.h $(B)/lib/libhmmdax.a
-	$(CC) $(USER_CFLAGS) -o $@ $(TOOL_SRC) $(B)/lib/libhmmdax.a $(TOOL_LIBS)
+# bench.c speaks to the peer, lib/test_hmm.c, through its uapi header.
+$(B)/hmm-dax: $(TOOL_SRC) userspace/hmm-dax.h $(B)/lib/libhmmdax.a \
+		$(B)/include/kselftest_harness.h
+	$(CC) $(USER_CFLAGS) -I$(B)/include -o $@ $(TOOL_SRC) \
+		$(B)/lib/libhmmdax.a $(TOOL_LIBS)
 
 # The kselftest harness comes from Debian's linux-source-6.12 at build time.
 $(B)/include/kselftest_harness.h: scripts/linux-source.sh
@@ -164,6 +168,17 @@ demo: all
 		"$$HMM_DAX_EXT4/hmm-dax-demo" "$$HMM_DAX_XFS/hmm-dax-demo" \
 		"$$HMM_DAX_DEVDAX_2M" "$$HMM_DAX_DEVDAX_1G" \
 		/tmp/hmm-dax-control anon'
+
+# make bench [KERNEL=6.1|6.12|newest]: hmm-dax bench in the guest on every
+# set-up kernel (or KERNEL), test_hmm beside it where the kernel allows;
+# JSON, table and plot in build/bench/.
+bench: all peer
+	./scripts/bench.sh $(B)/bench $(or $(KERNEL),$(KERNELS))
+
+# The benchmark's peer, lib/test_hmm.c, for the newest kernel.
+peer:
+	@if . ./$(K) && kernel_version newest >/dev/null; then \
+		echo "  PEER    newest"; ./scripts/build-peer.sh; fi
 
 # make install [DESTDIR=] [PREFIX=/usr/local] [KVER=]: the tool, the library,
 # its headers and pkg-config file, the man page, and the module for each

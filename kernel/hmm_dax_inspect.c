@@ -309,7 +309,7 @@ int hmm_dax_audit(struct hmm_dax_mirror *m, struct hmm_dax_audit *a)
 		.last_stale = ~0ULL,
 	};
 	struct hmm_range range = { .notifier = &m->notifier };
-	u64 addr = a->addr, end = a->addr + a->len;
+	u64 addr = a->addr, end = a->addr + a->len, t0 = ktime_get_ns();
 	int ret = 0;
 
 	a->count = 0;
@@ -352,6 +352,7 @@ int hmm_dax_audit(struct hmm_dax_mirror *m, struct hmm_dax_audit *a)
 	}
 	a->leaves = c.leaves;
 	a->nr_stale = c.nr_stale;
+	a->ns = ktime_get_ns() - t0;
 	mutex_lock(&m->lock);
 	m->stats.audits++;
 	m->stats.stale += c.nr_stale;

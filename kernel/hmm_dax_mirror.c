@@ -104,7 +104,8 @@ bool hmm_dax_next_leaf(struct hmm_dax_mirror *m, u64 start, u64 end, u64 *addr)
 
 static void hmm_dax_log_event(struct hmm_dax_mirror *m,
 			      const struct mmu_notifier_range *range,
-			      bool blockable, const struct hmm_dax_devpt_zap *zap)
+			      bool blockable, const struct hmm_dax_devpt_zap *zap,
+			      u64 ns)
 {
 	struct hmm_dax_event *ev;
 	unsigned int l;
@@ -122,6 +123,7 @@ static void hmm_dax_log_event(struct hmm_dax_mirror *m,
 		.seq = ++m->ev_seq,
 		.event = range->event,
 		.flags = blockable ? HMM_DAX_EVENT_BLOCKABLE : 0,
+		.ns = min_t(u64, ns, U32_MAX),
 	};
 	for (l = 0; l < HMM_DAX_NR_LEVELS; l++) {
 		ev->zapped[l] = zap->leaves[l];
@@ -164,7 +166,7 @@ static bool hmm_dax_invalidate(struct mmu_interval_notifier *mni,
 						notifier);
 	bool blockable = mmu_notifier_range_blockable(range);
 	struct hmm_dax_devpt_zap zap = {};
-	u64 first;
+	u64 first, t0;
 
 	if (blockable) {
 		mutex_lock(&m->lock);
@@ -172,6 +174,7 @@ static bool hmm_dax_invalidate(struct mmu_interval_notifier *mni,
 		atomic64_inc(&m->nonblock_busy);
 		return false;
 	}
+	t0 = ktime_get_ns();
 	mmu_interval_set_seq(mni, cur_seq);
 	m->stats.invalidations++;
 	if (hmm_dax_next_leaf(m, range->start, range->end, &first)) {
@@ -181,7 +184,8 @@ static bool hmm_dax_invalidate(struct mmu_interval_notifier *mni,
 		else
 			hmm_dax_devpt_unmap(&m->pt, range->start, range->end,
 					    HMM_DAX_GFP_LOCKED, &zap);
-		hmm_dax_log_event(m, range, blockable, &zap);
+		hmm_dax_log_event(m, range, blockable, &zap,
+				  ktime_get_ns() - t0);
 		trace_hmm_dax_invalidate(m->stats.id, range->start, range->end,
 					 range->event, blockable, zap.leaves,
 					 zap.split, zap.whole);
@@ -377,9 +381,14 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 		pfn = hmm_dax_hmm_pfn(hpfn);
 		flags = hmm_dax_leaf_flags(hpfn, order, &dead);
 		level = hmm_dax_leaf_level(addr, pfn, order, vma);
-		/* Injected only over pmem: a RAM neighbour is someone's page. */
-		if (too_large && (flags & HMM_DAX_DEVPT_DEVICE))
+		if (too_large) {
+			unsigned int fair = level;
+
 			level = hmm_dax_inject_level(addr, level, vma);
+			/* A RAM neighbour is someone's page: never write it. */
+			if (level != fair && !(flags & HMM_DAX_DEVPT_DEVICE))
+				flags &= ~HMM_DAX_DEVPT_WRITE;
+		}
 		too_large = false;
 		size = hmm_dax_devpt_level_size(level);
 		base = addr & ~(size - 1);

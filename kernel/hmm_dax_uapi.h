@@ -249,7 +249,7 @@ struct hmm_dax_stats {
  * @zapped: (out) leaves removed, per level
  * @split: (out) huge leaves split, per level
  * @whole: (out) huge leaves zapped whole for want of memory, per level
- * @reserved: (out) zero
+ * @ns: (out) time the callback spent zapping, at most U32_MAX
  */
 struct hmm_dax_event {
 	__u64 start;
@@ -260,7 +260,7 @@ struct hmm_dax_event {
 	__u32 zapped[HMM_DAX_NR_LEVELS];
 	__u32 split[HMM_DAX_NR_LEVELS];
 	__u32 whole[HMM_DAX_NR_LEVELS];
-	__u32 reserved;
+	__u32 ns;
 };
 
 /**
@@ -309,6 +309,7 @@ struct hmm_dax_stale {
  * @leaves: (out) leaves checked
  * @nr_stale: (out) stale leaves found (may exceed @count)
  * @count: (out) reports written
+ * @ns: (out) time the audit took, hmm_range_fault() included
  */
 struct hmm_dax_audit {
 	__u64 addr;
@@ -318,6 +319,7 @@ struct hmm_dax_audit {
 	__u64 leaves;
 	__u64 nr_stale;
 	__u64 count;
+	__u64 ns;
 };
 
 #define HMM_DAX_MIRROR	_IOWR(HMM_DAX_IOC_TYPE, 0x00, struct hmm_dax_range)

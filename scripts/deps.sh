@@ -20,7 +20,7 @@ pkgs=(
 	build-essential bc kmod cpio xz-utils libelf-dev pkg-config perl
 	qemu-system-x86 busybox-static debootstrap
 	ndctl daxctl libndctl-dev libdaxctl-dev
-	e2fsprogs xfsprogs util-linux jq
+	e2fsprogs xfsprogs util-linux jq gnuplot-nox
 	libjson-c-dev ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd
 	libdrm-dev
 	linux-source-6.1 linux-source-6.12

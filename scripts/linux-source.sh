@@ -4,8 +4,9 @@
 # linux-source.sh DEST
 #
 # Copy the files hmm-dax takes from Debian's linux-source-6.12 package (the
-# kselftest harness, checkpatch and its data, and the kselftest runner that
-# `make selftests-install` puts beside the suite) into DEST.  The tarball is
+# kselftest harness, checkpatch and its data, the kselftest runner that
+# `make selftests-install` puts beside the suite, and the uapi of the
+# benchmark's peer, lib/test_hmm.c) into DEST.  The tarball is
 # read once; its extract is kept in the cache directory.
 
 set -euo pipefail
@@ -21,6 +22,7 @@ files=(
 	scripts/checkpatch.pl
 	scripts/spelling.txt
 	scripts/const_structs.checkpatch
+	lib/test_hmm_uapi.h
 )
 # The runner keeps its layout: DEST/run_kselftest.sh, DEST/kselftest/.
 runner=(

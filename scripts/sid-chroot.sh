@@ -42,3 +42,13 @@ if [ -z "$(kernel_version newest)" ]; then
 	[ -n "$(kernel_version newest)" ] ||
 		{ echo "sid-chroot: no kernel image with headers under $sid after install" >&2; exit 1; }
 fi
+
+# The benchmark's peer, lib/test_hmm.c, is built from the source of the
+# newest kernel itself (Debian ships no test_hmm.ko).
+v=$(kernel_version newest)
+src=linux-source-$(echo "$v" | cut -d. -f1,2)
+if ! ls "$sid/usr/src/$src.tar.xz" >/dev/null 2>&1; then
+	echo "sid-chroot: installing $src (the test_hmm peer)"
+	DEBIAN_FRONTEND=noninteractive in_sid apt-get "${apt_opts[@]}" \
+		install -y "$src"
+fi

@@ -106,6 +106,10 @@ expect_error "ambiguous prefix" d anon
 expect_error "size larger than the device" \
 	mirror --size 64G "$HMM_DAX_DEVDAX_2M"
 expect_error "bad device index" -d 9 stats anon
+expect_error "bench: a size that is not a multiple of 2 MiB" \
+	bench --sizes 3M anon
+expect_error "bench: a peer node that is not there" \
+	bench --sizes 2M --peer /dev/no-such-dmirror anon
 
 # The single-step subcommands, on devdax-2M (8 MiB: four 2 MiB leaves).
 dd=$HMM_DAX_DEVDAX_2M
@@ -133,6 +137,32 @@ rc=$?
 jq -c '.operations' "$work/st" | comment
 check "stress: exit $rc, operations done, no stale leaf" \
 	test "$rc" = 0 -a "$(jq '.operations.mirror.count > 0 and .stale_leaves == 0' "$work/st")" = true
+
+# bench: the numbers are there and consistent with what was mirrored; the
+# test_hmm peer where the kernel carries it (newest), its absence elsewhere.
+peer=()
+ko=$HMM_DAX_ROOT/build/$kver/peer/test_hmm.ko
+if [ -f "$ko" ] && { [ -e /dev/hmm_dmirror0 ] || insmod "$ko"; }; then
+	peer=(--peer /dev/hmm_dmirror0)
+fi
+"$tool" -j bench "${peer[@]}" --sizes 4M,8M "$dd" /tmp/tool-bench >"$work/b"
+rc=$?
+jq -c '.results[] | {target, size, leaf, fault_ns, install_ns, invalidate}' \
+	"$work/b" | comment
+check "bench: exit $rc, devdax-2M 2M leaves and tmpfs 4K, times and one-leaf invalidations" \
+	test "$rc" = 0 -a "$(jq '[.results[] | select(.fault_ns > 0 and
+		.install_ns > 0 and .audit_ns > 0 and .device_read_ns > 0 and
+		.table_bytes > 0 and .invalidate.ns > 0 and
+		.leaves[.leaf] == .size * 1048576 / (if .leaf == "2M" then 2097152 else 4096 end))] |
+		map(.leaf) == ["2M", "2M", "4K", "4K"]' "$work/b")" = true
+if [ ${#peer[@]} -gt 0 ]; then
+	check "bench: test_hmm peer measured beside it" \
+		test "$(jq '[.results[] | select(.peer.snapshot_ns > 0 and .peer.read_ns > 0)] | length' "$work/b")" = 4
+	rmmod test_hmm
+else
+	check "bench: no peer, none reported" \
+		test "$(jq '[.results[] | select(.peer)] | length' "$work/b")" = 0
+fi
 
 # The fault-injection proof: every knob makes compare --scenario all
 # diverge (exit 1) on ext4-dax or devdax-2M.

@@ -43,6 +43,8 @@ static const struct hmm_dax_cmd hmm_dax_cmds[] = {
 	  "compare device and CPU views through invalidations" },
 	{ "stress", cmd_stress, "TARGET [--size N] [--threads N] [--seconds N]",
 	  "mirrors, device accesses and invalidations from several threads" },
+	{ "bench", cmd_bench, "TARGET... [--sizes N,N...] [--peer /dev/hmm_dmirror0]",
+	  "time mirroring, invalidating, auditing and reading, per leaf level" },
 	{ "devices", cmd_devices, "",
 	  "list mirror devices and DAX devices" },
 	{ "help", cmd_help, "",
@@ -115,6 +117,8 @@ static const struct {
 	{ { "threads", required_argument, NULL, 't' }, OPT_STRESS },
 	{ { "seconds", required_argument, NULL, 'T' }, OPT_STRESS },
 	{ { "keep", no_argument, NULL, 'k' }, OPT_KEEP },
+	{ { "sizes", required_argument, NULL, 'z' }, OPT_BENCH },
+	{ { "peer", required_argument, NULL, 'e' }, OPT_BENCH },
 };
 
 static int parse_count(const char *name, const char *arg, unsigned int max,
@@ -199,6 +203,12 @@ int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			break;
 		case 'k':
 			o->keep = 1;
+			break;
+		case 'z':
+			o->sizes = optarg;
+			break;
+		case 'e':
+			o->peer = optarg;
 			break;
 		}
 	}

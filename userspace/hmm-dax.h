@@ -38,6 +38,7 @@ void out_u64(const char *key, const char *fmt, unsigned long long v);
 void out_hex(const char *key, const char *fmt, unsigned long long v);
 void out_str(const char *key, const char *fmt, const char *s);
 void out_bool(const char *key, const char *fmt, int v);
+void out_double(const char *key, const char *fmt, double v);
 void out_text(const char *fmt, ...) __printf(1, 2);
 int out_error(const char *fmt, ...) __printf(1, 2);
 void out_progress(const char *fmt, ...) __printf(1, 2);
@@ -54,6 +55,7 @@ struct target {
 	int created;		/* the tool made the file: unlink it */
 	size_t size;		/* bytes the tool maps */
 	size_t unit;		/* largest leaf the target can get */
+	size_t capacity;	/* devdax: the device's bytes */
 	char kind_name[16];	/* anon, file, fsdax, devdax */
 	char dev[32];		/* devdax: daxX.Y */
 };
@@ -78,6 +80,8 @@ struct opts {
 	unsigned int threads;
 	unsigned int seconds;
 	int keep;
+	const char *sizes;	/* bench: comma-separated sizes */
+	const char *peer;	/* bench: a test_hmm device node */
 };
 
 int parse_size(const char *s, size_t *out);
@@ -91,6 +95,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Option parsing of one subcommand: which options it takes. */
 #define OPT_SIZE	0x001
@@ -101,6 +106,7 @@ int cmd_devices(int argc, char **argv);
 #define OPT_STRESS	0x020	/* --threads, --seconds */
 #define OPT_KEEP	0x040
 #define OPT_BYTES	0x080	/* --offset and --len need no alignment */
+#define OPT_BENCH	0x100	/* --sizes, --peer */
 int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
 
 /* compare.c and stress.c share the scenario steps */

@@ -114,6 +114,14 @@ void out_str(const char *key, const char *fmt, const char *s)
 		printf(fmt, s);
 }
 
+void out_double(const char *key, const char *fmt, double v)
+{
+	if (out_mode_json)
+		out_add(key, json_object_new_double(v));
+	else if (fmt)
+		printf(fmt, v);
+}
+
 void out_bool(const char *key, const char *fmt, int v)
 {
 	if (out_mode_json)

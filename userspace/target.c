@@ -57,6 +57,7 @@ static int target_devdax(struct target *t, dev_t rdev, size_t size)
 	snprintf(t->dev, sizeof(t->dev), "%s", daxctl_dev_get_devname(dev));
 	t->unit = daxctl_dev_get_align(dev);
 	dev_size = daxctl_dev_get_size(dev);
+	t->capacity = dev_size;
 	daxctl_unref(ctx);
 	if (!t->unit)
 		t->unit = SZ_2M;

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh OUTDIR KERNEL...
+#
+# make bench: boot each kernel's guest with 3 GiB pmem regions, run
+# `hmm-dax bench` on ext4-dax, xfs-dax, devdax-2M, devdax-1G and a tmpfs
+# control, with lib/test_hmm.c as the peer where the kernel has
+# CONFIG_DEVICE_PRIVATE; write OUTDIR/<version>.json, OUTDIR/<version>.txt
+# (the table) and OUTDIR/<version>.png (mirror time against size, one line
+# per target and leaf level, hmm-dax and test_hmm).
+
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/kernels.sh"
+
+out=$1
+shift
+sizes=${HMM_DAX_BENCH_SIZES:-64M,256M,1G,2G}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+status=0
+
+for k in "$@"; do
+	kv=$(kernel_version "$k") || { echo "bench: kernel $k is not set up" >&2; exit 2; }
+	root=$(kernel_root "$k")
+	ko=$top/build/$kv/peer/test_hmm.ko
+	config=$(ls "${root%/}/boot/config-$kv" 2>/dev/null)
+	why=
+	if [ -z "$config" ]; then
+		why="no kernel config for $kv"
+	elif ! grep -q '^CONFIG_DEVICE_PRIVATE=y' "$config"; then
+		why="CONFIG_DEVICE_PRIVATE is not set in $kv: test_hmm cannot load"
+	elif [ ! -f "$ko" ]; then
+		why="$ko not built (make all builds it)"
+	fi
+	run=$(mktemp -d) || exit 1
+	cat >"$run/bench" <<-GUEST
+	#!/bin/bash
+	peer=()
+	if [ -z "$why" ]; then
+		insmod "$ko" && peer=(--peer /dev/hmm_dmirror0)
+	fi
+	"\$HMM_DAX_ROOT/build/hmm-dax" -j bench "\${peer[@]}" --sizes "$sizes" \\
+		"\$HMM_DAX_EXT4/hmm-dax-bench" "\$HMM_DAX_XFS/hmm-dax-bench" \\
+		"\$HMM_DAX_DEVDAX_2M" "\$HMM_DAX_DEVDAX_1G" \\
+		/tmp/hmm-dax-bench-control >/extra/result.json
+	GUEST
+	chmod +x "$run/bench"
+	echo "bench: $kv (sizes $sizes)"
+	start=$(date +%s)
+	"$top/selftests/vm/hmm-dax-vm" --kernel "$k" --pmem 3 --add "$run" \
+		--timeout 3600 -- /extra/bench >"$out/$kv.log" 2>&1
+	rc=$?
+	if [ "$rc" != 0 ] || ! jq -e .results "$run/result.json" >/dev/null 2>&1; then
+		echo "bench: $kv failed (status $rc), see $out/$kv.log" >&2
+		status=1
+		rm -rf "$run"
+		continue
+	fi
+	jq --arg kernel "$kv" --arg why "$why" --arg secs "$(( $(date +%s) - start ))" \
+		'. + {kernel: $kernel, wall_seconds: ($secs | tonumber)} +
+		 (if $why == "" then {} else {peer_unavailable: $why} end)' \
+		"$run/result.json" >"$out/$kv.json"
+	rm -rf "$run"
+	"$here/bench-report.sh" "$out/$kv.json" >"$out/$kv.txt" &&
+		cat "$out/$kv.txt" || status=1
+done
+exit $status
