@@ -50,24 +50,29 @@ plots=()
 n=0
 while IFS=$'\t' read -r target leaf; do
 	n=$((n + 1))
+	case "$target" in
+	/dev/*) label=$(basename "$target") ;;
+	/tmp/*) label="tmpfs control" ;;
+	*) label=$(basename "$(dirname "$target")") ;;
+	esac
 	jq -r --arg t "$target" '.results[] | select(.target == $t and .fault_ns != null) |
 		"\(.size) \((.fault_ns + .install_ns) / 1000000) \(.peer.snapshot_ns // "NaN" |
 		 if . == "NaN" then . else . / 1000000 end)"' "$json" >"$dat/$n"
-	plots+=("'$dat/$n' using 1:2 with linespoints title 'hmm-dax $(basename "$target") ($leaf)'")
+	plots+=("'$dat/$n' using 1:2 with linespoints title 'hmm-dax $label ($leaf)'")
 	if awk '$3 != "NaN" { found = 1 } END { exit !found }' "$dat/$n"; then
-		plots+=("'$dat/$n' using 1:3 with linespoints dashtype 2 title 'test_hmm $(basename "$target")'")
+		plots+=("'$dat/$n' using 1:3 with linespoints dashtype 2 title 'test_hmm $label'")
 	fi
 done < <(jq -r '[.results[] | select(.leaf != null)] | group_by(.target)[] |
 		[.[0].target, ([.[].leaf] | unique | join("+"))] | @tsv' "$json")
 IFS=,
 gnuplot <<PLOT
-set terminal pngcairo size 1000,640 noenhanced
+set terminal pngcairo size 1200,640 noenhanced
 set output '$png'
 set title 'mirror time against size on $kv (hmm-dax: hmm_range_fault + install; test_hmm: snapshot)'
 set logscale xy
 set xlabel 'mirrored MiB'
 set ylabel 'ms'
-set key left top
+set key outside right top
 set grid
 plot ${plots[*]}
 PLOT
