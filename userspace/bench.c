@@ -302,11 +302,9 @@ static int bench_cell(const char *path, unsigned int device, struct cell *c,
 		map[off] = (char)(off >> 12);
 	c->cpu_read_ns = cpu_read(map, c->size, buf);
 
-	ret = hmm_dax_open(&ctx, device);
-	if (ret) {
-		ret = out_error("/dev/hmm_dax%u: %s", device, strerror(-ret));
+	ret = open_ctx(&ctx, device);
+	if (ret)
 		goto unmap;
-	}
 	t0 = now_ns();
 	ret = hmm_dax_mirror(ctx, map, c->size, HMM_DAX_MIRROR_WRITE, &c->r);
 	c->mirror_wall_ns = now_ns() - t0;

@@ -862,10 +862,10 @@ static int probe_oracles(struct target *t, struct oracles *or,
 	if (map == MAP_FAILED)
 		return out_error("%s: mmap %zu bytes: %s", t->path, t->size,
 				 strerror(errno));
-	ret = hmm_dax_open(&ctx, device);
+	ret = open_ctx(&ctx, device);
 	if (ret) {
 		munmap(map, t->size);
-		return out_error("/dev/hmm_dax%u: %s", device, strerror(-ret));
+		return ret;
 	}
 	ret = hmm_dax_pagemap_perturbs(ctx, map, t->size, &zapped);
 	if (ret == 1)
@@ -1013,9 +1013,7 @@ static enum verdict run_scenario(struct target *t, struct oracles *or,
 			  strerror(errno));
 		return V_ERROR;
 	}
-	ret = hmm_dax_open(&r.ctx, device);
-	if (ret) {
-		out_error("/dev/hmm_dax%u: %s", device, strerror(-ret));
+	if (open_ctx(&r.ctx, device)) {
 		munmap(r.map, r.len);
 		return V_ERROR;
 	}
@@ -1145,10 +1143,9 @@ int cmd_compare(int argc, char **argv)
 					 o.scenario);
 		which[ns++] = sc - scenarios;
 	}
-	ret = hmm_dax_open(&monitor, o.device);
+	ret = open_ctx(&monitor, o.device);
 	if (ret)
-		return out_error("/dev/hmm_dax%u: %s%s", o.device, strerror(-ret),
-				 ret == -ENOENT ? " (is hmm_dax.ko loaded?)" : "");
+		return ret;
 	kmsg_open();
 	cells = calloc(nt, sizeof(*cells));
 	labels = calloc(nt, sizeof(*labels));

@@ -108,6 +108,7 @@ int cmd_bench(int argc, char **argv);
 #define OPT_BYTES	0x080	/* --offset and --len need no alignment */
 #define OPT_BENCH	0x100	/* --sizes, --peer */
 int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
+int open_ctx(struct hmm_dax_ctx **ctx, unsigned int device);
 
 /* compare.c and stress.c share the scenario steps */
 void print_leaves(const struct hmm_dax_leaf *lv, size_t n);

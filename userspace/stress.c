@@ -176,11 +176,9 @@ int cmd_stress(int argc, char **argv)
 		ret = out_error("%s: mmap: %s", t.path, strerror(errno));
 		goto err_target;
 	}
-	ret = hmm_dax_open(&s.ctx, o.device);
-	if (ret) {
-		ret = out_error("/dev/hmm_dax%u: %s", o.device, strerror(-ret));
+	ret = open_ctx(&s.ctx, o.device);
+	if (ret)
 		goto err_map;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &s.end);
 	s.end.tv_sec += o.seconds;
 	for (i = 0; i < o.threads; i++)

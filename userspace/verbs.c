@@ -32,7 +32,8 @@ static void session_end(struct session *s)
 	target_close(&s->t);
 }
 
-static int open_ctx(struct hmm_dax_ctx **ctx, unsigned int device)
+/* Open /dev/hmm_dax<@device>: 0, or the error reported (exit status). */
+int open_ctx(struct hmm_dax_ctx **ctx, unsigned int device)
 {
 	int ret = hmm_dax_open(ctx, device);
 
