@@ -184,14 +184,27 @@ static int peer_cmd(int fd, unsigned long req, char *addr, void *buf,
 	return 0;
 }
 
+/* HMM_DMIRROR_READ over [map, map + size), in PEER_CHUNK steps. */
+static int peer_read(int fd, char *map, size_t size, char *buf,
+		     unsigned long long *ns, unsigned long long *faults)
+{
+	size_t off;
+	int ret = 0;
+
+	for (off = 0; !ret && off < size; off += PEER_CHUNK)
+		ret = peer_cmd(fd, HMM_DMIRROR_READ, map + off, buf,
+			       size - off < PEER_CHUNK ? size - off : PEER_CHUNK,
+			       ns, faults);
+	return ret;
+}
+
 /* test_hmm over the same mapping: a snapshot, then a read (fault+copy). */
 static void peer_run(const char *dev, char *map, size_t size, char *buf,
 		     struct peer *p)
 {
 	unsigned long long before;
 	unsigned char *perm;
-	size_t off;
-	int fd, ret = 0;
+	int fd, ret;
 
 	fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -206,17 +219,13 @@ static void peer_run(const char *dev, char *map, size_t size, char *buf,
 	ret = peer_cmd(fd, HMM_DMIRROR_SNAPSHOT, map, perm, size,
 		       &p->snapshot_ns, NULL);
 	before = xarray_bytes();
-	for (off = 0; !ret && off < size; off += PEER_CHUNK)
-		ret = peer_cmd(fd, HMM_DMIRROR_READ, map + off, buf,
-			       size - off < PEER_CHUNK ? size - off : PEER_CHUNK,
-			       &p->read_ns, &p->faults);
+	if (!ret)
+		ret = peer_read(fd, map, size, buf, &p->read_ns, &p->faults);
 	if (!ret)
 		p->table_bytes = xarray_bytes() - before;
 	/* again, its table full: the copy alone */
-	for (off = 0; !ret && off < size; off += PEER_CHUNK)
-		ret = peer_cmd(fd, HMM_DMIRROR_READ, map + off, buf,
-			       size - off < PEER_CHUNK ? size - off : PEER_CHUNK,
-			       &p->reread_ns, NULL);
+	if (!ret)
+		ret = peer_read(fd, map, size, buf, &p->reread_ns, NULL);
 	if (ret)
 		snprintf(p->why, sizeof(p->why), "%s: %s", dev, strerror(-ret));
 	else
@@ -250,7 +259,8 @@ static void invalidate_leaves(struct hmm_dax_ctx *ctx, char *map,
 	free(lv);
 	/* with fewer leaves than rounds, mirror a zapped one again */
 	for (round = 0; nc && round < INV_LEAVES; round++) {
-		char *addr = (char *)(uintptr_t)cand[round % nc];
+		__u64 leaf = cand[round % nc];
+		char *addr = (char *)(uintptr_t)leaf;
 
 		if (round >= nc &&
 		    hmm_dax_mirror(ctx, addr, len, HMM_DAX_MIRROR_WRITE, NULL))
@@ -261,8 +271,7 @@ static void invalidate_leaves(struct hmm_dax_ctx *ctx, char *map,
 		    hmm_dax_events(ctx, &ev, &n, &lost))
 			break;
 		/* exactly this leaf zapped, nothing split */
-		if (n == 1 && ev[0].start == cand[round % nc] &&
-		    ev[0].end == cand[round % nc] + len &&
+		if (n == 1 && ev[0].start == leaf && ev[0].end == leaf + len &&
 		    ev[0].zapped[c->top_level] == 1 &&
 		    ev[0].zapped[0] + ev[0].zapped[1] + ev[0].zapped[2] == 1 &&
 		    (c->inv_level < 0 || ev[0].ns < c->inv_ns)) {
@@ -274,7 +283,7 @@ static void invalidate_leaves(struct hmm_dax_ctx *ctx, char *map,
 	}
 }
 
-/* Measure one target at one size into @c; 0, or an error message in na. */
+/* Measure one target at one size into @c: 0, or the exit status reported. */
 static int bench_cell(const char *path, unsigned int device, struct cell *c,
 		      char *buf, const char *peer)
 {
