@@ -24,11 +24,9 @@ status=0
 
 for k in "$@"; do
 	kv=$(kernel_version "$k") || { echo "bench: kernel $k is not set up" >&2; exit 2; }
-	root=$(kernel_root "$k")
 	ko=$top/build/$kv/peer/test_hmm.ko
-	config=$(ls "${root%/}/boot/config-$kv" 2>/dev/null)
 	why=
-	if [ -z "$config" ]; then
+	if ! config=$(kernel_config "$k"); then
 		why="no kernel config for $kv"
 	elif ! grep -q '^CONFIG_DEVICE_PRIVATE=y' "$config"; then
 		why="CONFIG_DEVICE_PRIVATE is not set in $kv: test_hmm cannot load"

@@ -37,9 +37,8 @@ mkdir -p "$out"
 cp -pu "$src/test_hmm.c" "$src/test_hmm_uapi.h" "$out/"
 echo 'obj-m := test_hmm.o' >"$out/Kbuild"
 
-config=$(ls "$root/boot/config-$kver" "$root/usr/lib/modules/$kver/config" \
-	"$root/usr/lib/modules/$kver/build/.config" 2>/dev/null | head -n 1)
-if [ -z "$config" ] || ! grep -q '^CONFIG_DEVICE_PRIVATE=y' "$config"; then
+if ! config=$(kernel_config newest) ||
+   ! grep -q '^CONFIG_DEVICE_PRIVATE=y' "$config"; then
 	echo "build-peer: $kver has no CONFIG_DEVICE_PRIVATE: no test_hmm peer" >&2
 	exit 0
 fi

@@ -9,6 +9,7 @@
 #   kernel_moddir ALIAS    the directory holding modules.dep (on the host)
 #   kernel_build ALIAS     the headers' build directory, as seen from
 #                          kernel_root (make -C runs inside it)
+#   kernel_config ALIAS    the kernel's .config (path on the host)
 
 : "${HMM_DAX_CACHE:=/var/cache/hmm-dax}"
 HMM_DAX_SID="$HMM_DAX_CACHE/sid"
@@ -63,4 +64,14 @@ kernel_build() {
 	local v
 	v=$(kernel_version "$1") || return 1
 	echo "/usr/lib/modules/$v/build"
+}
+
+kernel_config() {
+	local root v f
+	root=$(kernel_root "$1") && v=$(kernel_version "$1") || return 1
+	for f in "${root%/}/boot/config-$v" "${root%/}/usr/lib/modules/$v/config" \
+		 "${root%/}/usr/lib/modules/$v/build/.config"; do
+		[ -f "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
 }
