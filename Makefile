@@ -62,8 +62,13 @@ LIB_SO := libhmmdax.so.1
 LIB_DEPS := $(shell pkg-config --libs libdaxctl libndctl 2>/dev/null || \
 	echo -ldaxctl -lndctl)
 TOOL_SRC := $(wildcard userspace/*.c)
+# OpenCL through the ICD loader (libOpenCL), never a vendor library.
 TOOL_LIBS := $(LIB_DEPS) \
-	$(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) -pthread
+	$(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) -pthread \
+	$(shell pkg-config --libs OpenCL 2>/dev/null || echo -lOpenCL) \
+	$(shell pkg-config --libs libdrm 2>/dev/null || echo -ldrm)
+TOOL_CFLAGS := $(shell pkg-config --cflags libdrm 2>/dev/null || \
+	echo -I/usr/include/libdrm)
 USER_CFLAGS = $(CFLAGS) $(WARN) -Ikernel -Iuserspace/lib
 
 $(B)/lib/%.o: userspace/lib/%.c $(LIB_HDR)
@@ -85,7 +90,7 @@ $(B)/lib/libhmmdax.a: $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
 # bench.c speaks to the peer, lib/test_hmm.c, through its uapi header.
 $(B)/hmm-dax: $(TOOL_SRC) userspace/hmm-dax.h $(B)/lib/libhmmdax.a \
 		$(B)/include/kselftest_harness.h
-	$(CC) $(USER_CFLAGS) -I$(B)/include -o $@ $(TOOL_SRC) \
+	$(CC) $(USER_CFLAGS) $(TOOL_CFLAGS) -I$(B)/include -o $@ $(TOOL_SRC) \
 		$(B)/lib/libhmmdax.a $(TOOL_LIBS)
 
 # The kselftest harness comes from Debian's linux-source-6.12 at build time.
@@ -210,8 +215,9 @@ CHECKPATCH = $(B)/include/checkpatch.pl --no-tree --strict --show-types -q \
 	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES$(1)
 CP_COMPAT := LINUX_VERSION_CODE,CONSTANT_COMPARISON
 CP_TRACE := PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE
-# user space has no compiler_attributes.h: hmm-dax.h defines __printf
-CP_USER := PREFER_DEFINED_ATTRIBUTE_MACRO
+# user space has no compiler_attributes.h: hmm-dax.h defines __printf;
+# OpenCL and libdrm name their calls in camel case
+CP_USER := PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE
 checkpatch: $(B)/include/kselftest_harness.h
 	$(call CHECKPATCH) -f $(filter-out kernel/compat.h kernel/hmm_dax_trace.h,\
 		$(wildcard kernel/*.[ch])) selftests/*.c selftests/unit/*.c

@@ -45,20 +45,26 @@ declare -A not_applicable=(
 )
 kver=$(uname -r)
 
+# verdicts JSON: each scenario's verdict as a comment; sets na (the
+# scenarios that do not apply) and bad (those that neither agree nor are n/a).
+verdicts() {
+	jq -r '.targets[].scenarios[] | "\(.scenario) \(.verdict) \(.levels | join(",")) \(.reason // "")"' \
+		"$1" | comment
+	na=$(jq -r '[.targets[].scenarios[] | select(.verdict == "n/a") |
+		.scenario] | join(" ")' "$1")
+	bad=$(jq -r '[.targets[].scenarios[] |
+		select(.verdict != "agree" and .verdict != "n/a") |
+		.scenario] | join(" ")' "$1")
+}
+
 # compare_target LABEL TARGET: compare --scenario all, JSON checked.  16 MiB
 # of each target (devdax-1G rounds it up to one 1 GiB unit).
 compare_target() {
 	local label=$1 target=$2 j=$work/$1.json rc bad na
 	"$tool" -j compare --size 16M --scenario all "$target" >"$j"
 	rc=$?
-	jq -r '.targets[].scenarios[] | "\(.scenario) \(.verdict) \(.levels | join(",")) \(.reason // "")"' \
-		"$j" | comment
 	# every scenario agrees, or is n/a exactly where expected
-	na=$(jq -r '[.targets[].scenarios[] | select(.verdict == "n/a") |
-		.scenario] | join(" ")' "$j")
-	bad=$(jq -r '[.targets[].scenarios[] |
-		select(.verdict != "agree" and .verdict != "n/a") |
-		.scenario] | join(" ")' "$j")
+	verdicts "$j"
 	if [ "$bad" = mprotect ] && [ "$label" = devdax-1G ] &&
 	   [[ $kver == 6.1.* ]] &&
 	   [ -z "$(jq -r '.targets[].scenarios[] | select(.scenario == "mprotect") |
@@ -163,6 +169,76 @@ else
 	check "bench: no peer, none reported" \
 		test "$(jq '[.results[] | select(.peer)] | length' "$work/b")" = 0
 fi
+
+# The OpenCL view (PoCL in the guest): on every target each scenario
+# agrees or is n/a exactly where expected, through zero-copy buffers.
+declare -A opencl_na=(
+	[ext4]="devdax-disable" [xfs]="devdax-disable"
+	[devdax-2M]="truncate punch-hole" [devdax-1G]="truncate punch-hole"
+	[anon]="truncate punch-hole devdax-disable" [tmpfs]="devdax-disable"
+)
+opencl_target() { # LABEL TARGET
+	local label=$1 j=$work/opencl-$1.json rc bad na
+	"$tool" -j opencl --size 16M "$2" >"$j"
+	rc=$?
+	verdicts "$j"
+	check "opencl $label: exit $rc, diverged: ${bad:-none}, n/a: '$na', zero-copy" \
+		test "$rc" = 0 -a -z "$bad" -a "$na" = "${opencl_na[$label]}" \
+		-a "$(jq '.verdict == "agree" and .targets[0].buffers.zero_copy' "$j")" = true
+}
+for t in "${targets[@]}"; do
+	opencl_target "${t%%:*}" "${t#*:}"
+done
+jq -c '.opencl_device | {name, platform, version, svm}' "$work/opencl-ext4.json" | comment
+
+mkdir -p "$work/no-icd"
+OCL_ICD_VENDORS=$work/no-icd "$tool" -j opencl anon >"$work/err" 2>&1
+rc=$?
+comment "$work/err"
+check "opencl without an OpenCL platform: exit 2 and the reason" \
+	test "$rc" = 2 -a -n "$(jq -r '.error // empty | select(contains("no OpenCL device"))' "$work/err")"
+expect_error "opencl: a device number that is not there" opencl --device 7 anon
+expect_error "opencl: a compare-only scenario" opencl --scenario munmap anon
+expect_error "--device after another command" read --device 1 anon
+
+# devices: what the guest has - the mirror nodes, both devdax devices with
+# their alignment, the fsdax namespaces under the two file systems, the
+# virtio-gpu DRM device with its render node, and the PoCL device.
+"$tool" -j devices >"$work/dev"
+rc=$?
+jq -c '{mirror_devices, dax: [.dax_regions[].devices[] | {dev, align}],
+	namespaces: [.namespaces[] | {dev, mode, blockdev}], drm_devices,
+	opencl: [.opencl.devices[] | {index, name, platform}]}' "$work/dev" | comment
+dax_align() { jq --arg d "${1#/dev/}" '.dax_regions[].devices[] | select(.dev == $d) | .align' "$work/dev"; }
+fsdax_dev() { jq -r --arg b "$(basename "$(findmnt -no SOURCE "$1")")" \
+	'.namespaces[] | select(.mode == "fsdax" and .blockdev == "/dev/" + $b) | .dev' "$work/dev"; }
+check "devices: exit $rc, /dev/hmm_dax0, devdax 2M and 1G aligned" \
+	test "$rc" = 0 -a "$(jq '.mirror_devices | index("/dev/hmm_dax0") != null' "$work/dev")" = true \
+	-a "$(dax_align "$HMM_DAX_DEVDAX_2M")" = 2097152 \
+	-a "$(dax_align "$HMM_DAX_DEVDAX_1G")" = 1073741824
+check "devices: the fsdax namespaces of ext4 and xfs" \
+	test -n "$(fsdax_dev "$HMM_DAX_EXT4")" -a -n "$(fsdax_dev "$HMM_DAX_XFS")"
+check "devices: virtio_gpu on PCI with its render node" \
+	test "$(jq '[.drm_devices[] | select(.driver == "virtio_gpu" and .bus == "pci" and
+		(.render | startswith("/dev/dri/renderD")))] | length' "$work/dev")" = 1
+check "devices: the PoCL device, with no DRM node (no PCI address)" \
+	test "$(jq '[.opencl.devices[] | select(.platform == "Portable Computing Language" and
+		.type == "cpu" and .drm_why != null)] | length' "$work/dev")" -ge 1
+
+# The OpenCL comparison catches a mirror that ignores invalidations: after
+# truncate and punch-hole its reads differ from the CPU's and OpenCL's.
+echo 0x1 >"$param"
+"$tool" -j opencl --size 16M "$HMM_DAX_EXT4/tool" >"$work/k"
+rc=$?
+echo 0 >"$param"
+jq -r '.targets[].scenarios[] | select(.verdict == "diverge") |
+	"\(.scenario): \([.steps[].divergences[] | "\(.step): \(.what)"] | unique | join("; "))"' \
+	"$work/k" | comment
+check "fault_inject=0x1: opencl reports the mirror's stale reads (exit $rc)" \
+	test "$rc" = 1 -a "$(jq '[.targets[].scenarios[] | select(.verdict == "diverge") |
+		.scenario] == ["truncate", "punch-hole"] and
+		([.targets[].scenarios[].steps[].divergences[] |
+		select(.what == "mirror differs")] | length > 0)' "$work/k")" = true
 
 # The fault-injection proof: every knob makes compare --scenario all
 # diverge (exit 1) on ext4-dax or devdax-2M.

@@ -18,7 +18,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include "hmm-dax.h"
@@ -71,11 +70,6 @@ struct scenario {
 	const char *na;		/* why not elsewhere; %s: the kind */
 	int (*fn)(struct run *r);
 };
-
-#define KIND_BIT(kind)	(1U << (kind))
-#define K_FILES		(KIND_BIT(TARGET_FILE) | KIND_BIT(TARGET_DAXFILE))
-#define K_DEVDAX	KIND_BIT(TARGET_DEVDAX)
-#define K_ALL		(K_FILES | K_DEVDAX | KIND_BIT(TARGET_ANON))
 
 static unsigned long long tag_of(const struct run *r, size_t off)
 {
@@ -628,12 +622,16 @@ static int sc_process_exit(struct run *r)
 	return 0;
 }
 
-static int refs_balanced(struct run *r, unsigned long long *held)
+/*
+ * Whether the module holds no dev_pagemap reference now (its counts are
+ * module-wide, so any open mirror may ask); @held says how many it does.
+ */
+int pgmap_refs_balanced(struct hmm_dax_ctx *monitor, unsigned long long *held)
 {
 	struct hmm_dax_stats st;
 
 	*held = 0;
-	if (hmm_dax_stats(r->monitor, &st))
+	if (hmm_dax_stats(monitor, &st))
 		return 0;
 	*held = st.pgmap_gets - st.pgmap_puts;
 	return !*held;
@@ -644,7 +642,7 @@ static int sc_devdax_disable(struct run *r)
 	unsigned long long held;
 	int ret;
 
-	if (!refs_balanced(r, &held)) {
+	if (!pgmap_refs_balanced(r->monitor, &held)) {
 		begin_step(r, "before the unbind");
 		add_div(r, "dev_pagemap references held: the unbind would hang",
 			"stats", (unsigned long)r->map, held, 0);
@@ -658,17 +656,10 @@ static int sc_devdax_disable(struct run *r)
 	expect_access_error(r, mid(r), 0,
 			    "a device read of an unbound device succeeded",
 			    "device read after the unbind");
-	/* the device comes back for new opens only */
 	munmap(r->map, r->len);
-	close(r->t->fd);
-	ret = target_devdax_set(r->t, 1);
-	if (ret)
-		return out_error("%s: enable: %s", r->t->dev, strerror(-ret));
-	r->t->fd = open(r->t->path, O_RDWR | O_CLOEXEC);
-	if (r->t->fd < 0)
-		return out_error("%s: open after the rebind: %s", r->t->path,
-				 strerror(errno));
-	return remap(r, "mirror after the rebind");
+	r->map = NULL;
+	ret = target_devdax_rebind(r->t);
+	return ret ? ret : remap(r, "mirror after the rebind");
 }
 
 struct race {
@@ -911,7 +902,7 @@ struct cell {
 	unsigned int kernel_log;	/* kernel warnings seen */
 };
 
-static void levels_text(char *buf, size_t len, unsigned int levels)
+void leaf_levels_text(char *buf, size_t len, unsigned int levels)
 {
 	int l;
 
@@ -1028,7 +1019,7 @@ static enum verdict run_scenario(struct target *t, struct oracles *or,
 	if (ret)
 		return V_ERROR;
 	begin_step(&r, "teardown");
-	if (!refs_balanced(&r, &held))
+	if (!pgmap_refs_balanced(r.monitor, &held))
 		add_div(&r, "dev_pagemap references held after the mirror closed",
 			"stats", 0, held, 0);
 	end_step(&r, 0, 0);
@@ -1039,7 +1030,7 @@ close_steps:
 		v = V_NA;
 	else if (r.diverged)
 		v = V_DIVERGE;
-	levels_text(lv, sizeof(lv), r.levels);
+	leaf_levels_text(lv, sizeof(lv), r.levels);
 	out_str("verdict", NULL, verdict_names[v]);
 	out_text("  %-17s %-8s %-8s", sc->name, v == V_DIVERGE ? "DIVERGE" : verdict_names[v],
 		 lv);
@@ -1059,30 +1050,6 @@ close_steps:
 	return v;
 }
 
-/* A short name for the table: ext4-dax, xfs-dax, devdax-2M, anon, ... */
-static void target_label(const struct target *t, char *buf, size_t len)
-{
-	struct statfs sfs;
-	const char *fs = "file";
-
-	switch (t->kind) {
-	case TARGET_ANON:
-		snprintf(buf, len, "anon");
-		return;
-	case TARGET_DEVDAX:
-		snprintf(buf, len, "devdax-%s",
-			 hmm_dax_level_name(t->unit >= SZ_1G ? 2 : 1));
-		return;
-	default:
-		break;
-	}
-	if (!fstatfs(t->fd, &sfs))
-		fs = sfs.f_type == 0xEF53 ? "ext4" :
-		     sfs.f_type == 0x58465342 ? "xfs" :
-		     sfs.f_type == 0x01021994 ? "tmpfs" : "file";
-	snprintf(buf, len, "%s%s", fs, t->kind == TARGET_DAXFILE ? "-dax" : "");
-}
-
 static void print_table(char labels[][16], struct cell (*cells)[NR_SCENARIOS],
 			unsigned int nt, const unsigned int *which,
 			unsigned int ns)
@@ -1099,7 +1066,7 @@ static void print_table(char labels[][16], struct cell (*cells)[NR_SCENARIOS],
 		for (i = 0; i < nt; i++) {
 			struct cell *cl = &cells[i][which[s]];
 
-			levels_text(lv, sizeof(lv), cl->levels);
+			leaf_levels_text(lv, sizeof(lv), cl->levels);
 			snprintf(c, sizeof(c), "%s %s%s", cl->v == V_DIVERGE ?
 				 "DIVERGE" : verdict_names[cl->v],
 				 cl->v == V_NA ? "" : lv,

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,11 @@ static const struct hmm_dax_cmd hmm_dax_cmds[] = {
 	  "mirrors, device accesses and invalidations from several threads" },
 	{ "bench", cmd_bench, "TARGET... [--sizes N,N...] [--peer /dev/hmm_dmirror0]",
 	  "time mirroring, invalidating, auditing and reading, per leaf level" },
+	{ "opencl", cmd_opencl,
+	  "TARGET... [--size N] [--device N] [--scenario NAME|all]",
+	  "compare an OpenCL device's view with the CPU's and the mirror's" },
 	{ "devices", cmd_devices, "",
-	  "list mirror devices and DAX devices" },
+	  "list mirror, DAX, DRM and OpenCL devices" },
 	{ "help", cmd_help, "",
 	  "this text" },
 };
@@ -119,6 +123,7 @@ static const struct {
 	{ { "keep", no_argument, NULL, 'k' }, OPT_KEEP },
 	{ { "sizes", required_argument, NULL, 'z' }, OPT_BENCH },
 	{ { "peer", required_argument, NULL, 'e' }, OPT_BENCH },
+	{ { "device", required_argument, NULL, 'D' }, OPT_CLDEV },
 };
 
 static int parse_count(const char *name, const char *arg, unsigned int max,
@@ -141,7 +146,9 @@ int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 {
 	struct option longopts[ARRAY_SIZE(hmm_dax_opts) + 1];
 	unsigned int i;
+	unsigned long v;
 	int c, idx;
+	char *end;
 
 	memset(o, 0, sizeof(*o));
 	memset(longopts, 0, sizeof(longopts));
@@ -160,6 +167,9 @@ int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 		if (c == ':')
 			return out_error("%s needs a value", argv[optind - 1]);
 		name = hmm_dax_opts[idx].opt.name;
+		if (c == 'D' && !(allowed & OPT_CLDEV))
+			return out_error("%s",
+					 "--device after a command names an OpenCL device (opencl only); the mirror device is -d N before the command");
 		if (!(hmm_dax_opts[idx].need & allowed))
 			return out_error("--%s does not apply to this command",
 					 name);
@@ -209,6 +219,15 @@ int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			break;
 		case 'e':
 			o->peer = optarg;
+			break;
+		case 'D':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || !*optarg || *end || *optarg == '-' ||
+			    v > UINT_MAX)
+				return out_error("--device: '%s' is not an OpenCL device number",
+						 optarg);
+			o->cl_device = v;
 			break;
 		}
 	}

@@ -65,6 +65,14 @@ void target_close(struct target *t);
 void *target_map(struct target *t, size_t len, int private_map);
 void *map_aligned(size_t len, size_t align, int prot, int flags, int fd);
 int target_devdax_set(struct target *t, int enable);
+int target_devdax_rebind(struct target *t);
+void target_label(const struct target *t, char *buf, size_t len);
+
+/* Sets of target kinds, for the scenarios that apply to some only. */
+#define KIND_BIT(kind)	(1U << (kind))
+#define K_FILES		(KIND_BIT(TARGET_FILE) | KIND_BIT(TARGET_DAXFILE))
+#define K_DEVDAX	KIND_BIT(TARGET_DEVDAX)
+#define K_ALL		(K_FILES | K_DEVDAX | KIND_BIT(TARGET_ANON))
 
 /* Options shared by the subcommands (parsed in hmm-dax.c). */
 struct opts {
@@ -82,6 +90,7 @@ struct opts {
 	int keep;
 	const char *sizes;	/* bench: comma-separated sizes */
 	const char *peer;	/* bench: a test_hmm device node */
+	unsigned int cl_device;	/* opencl: the OpenCL device's number */
 };
 
 int parse_size(const char *s, size_t *out);
@@ -96,6 +105,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_opencl(int argc, char **argv);
 
 /* Option parsing of one subcommand: which options it takes. */
 #define OPT_SIZE	0x001
@@ -107,6 +117,7 @@ int cmd_bench(int argc, char **argv);
 #define OPT_KEEP	0x040
 #define OPT_BYTES	0x080	/* --offset and --len need no alignment */
 #define OPT_BENCH	0x100	/* --sizes, --peer */
+#define OPT_CLDEV	0x200	/* --device: an OpenCL device */
 int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
 int open_ctx(struct hmm_dax_ctx **ctx, unsigned int device);
 
@@ -114,7 +125,22 @@ int open_ctx(struct hmm_dax_ctx **ctx, unsigned int device);
 void print_leaves(const struct hmm_dax_leaf *lv, size_t n);
 void print_events(const struct hmm_dax_event *ev, size_t n);
 void print_stale(const struct hmm_dax_stale *st, size_t n);
+void leaf_levels_text(char *buf, size_t len, unsigned int levels);
+int pgmap_refs_balanced(struct hmm_dax_ctx *monitor, unsigned long long *held);
 int scenario_invalidate(const char *name, struct target *t,
 			struct hmm_dax_ctx *ctx, char **map, size_t len);
+
+/* OpenCL devices through the ICD loader (opencl.c), for devices.c too */
+struct _cl_platform_id;
+struct _cl_device_id;
+struct opencl_dev {
+	struct _cl_platform_id *platform;
+	struct _cl_device_id *id;
+};
+
+int opencl_devices(struct opencl_dev **devs, unsigned int *n, char *why,
+		   size_t len);
+int opencl_pci(const struct opencl_dev *d, char *buf, size_t len);
+void opencl_print_device(const struct opencl_dev *d, unsigned int index);
 
 #endif /* _HMM_DAX_TOOL_H */

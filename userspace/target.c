@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <daxctl/libdaxctl.h>
 
 #include "hmm-dax.h"
@@ -208,4 +209,48 @@ int target_devdax_set(struct target *t, int enable)
 		ret = daxctl_dev_disable(dev);
 	daxctl_unref(ctx);
 	return ret;
+}
+
+/*
+ * After target_devdax_set(@t, 0): bind the driver again and open the node
+ * afresh (the device comes back for new opens only).  0 or exit 2.
+ */
+int target_devdax_rebind(struct target *t)
+{
+	int ret;
+
+	close(t->fd);
+	t->fd = -1;
+	ret = target_devdax_set(t, 1);
+	if (ret)
+		return out_error("%s: enable: %s", t->dev, strerror(-ret));
+	t->fd = open(t->path, O_RDWR | O_CLOEXEC);
+	if (t->fd < 0)
+		return out_error("%s: open after the rebind: %s", t->path,
+				 strerror(errno));
+	return 0;
+}
+
+/* A short name for the table: ext4-dax, xfs-dax, devdax-2M, anon, ... */
+void target_label(const struct target *t, char *buf, size_t len)
+{
+	struct statfs sfs;
+	const char *fs = "file";
+
+	switch (t->kind) {
+	case TARGET_ANON:
+		snprintf(buf, len, "anon");
+		return;
+	case TARGET_DEVDAX:
+		snprintf(buf, len, "devdax-%s",
+			 hmm_dax_level_name(t->unit >= SZ_1G ? 2 : 1));
+		return;
+	default:
+		break;
+	}
+	if (!fstatfs(t->fd, &sfs))
+		fs = sfs.f_type == 0xEF53 ? "ext4" :
+		     sfs.f_type == 0x58465342 ? "xfs" :
+		     sfs.f_type == 0x01021994 ? "tmpfs" : "file";
+	snprintf(buf, len, "%s%s", fs, t->kind == TARGET_DAXFILE ? "-dax" : "");
 }

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <daxctl/libdaxctl.h>
 
 #include "hmm-dax.h"
 
@@ -456,55 +454,4 @@ int cmd_audit(int argc, char **argv)
 out:
 	session_end(&s);
 	return ret;
-}
-
-/* List the mirror devices and the DAX devices of this machine. */
-int cmd_devices(int argc, char **argv)
-{
-	struct daxctl_region *region;
-	struct daxctl_ctx *ctx;
-	struct daxctl_dev *dev;
-	unsigned int i;
-	int ret;
-
-	(void)argv;
-	if (argc > 1)
-		return out_error("takes no arguments");
-	out_bool("hmm_dax_loaded", "hmm_dax loaded: %s\n",
-		 !access("/sys/module/hmm_dax", F_OK));
-	out_open_array("mirror_devices");
-	out_text("mirror devices:\n");
-	for (i = 0; i < HMM_DAX_NR_DEVICES; i++) {
-		char node[32];
-		struct stat st;
-
-		snprintf(node, sizeof(node), "/dev/hmm_dax%u", i);
-		if (!stat(node, &st))
-			out_str(NULL, "  %s\n", node);
-	}
-	out_close_array();
-
-	ret = daxctl_new(&ctx);
-	if (ret)
-		return out_error("libdaxctl: %s", strerror(-ret));
-	daxctl_set_log_priority(ctx, 0);
-	out_open_array("dax_devices");
-	out_text("dax devices:\n");
-	daxctl_region_foreach(ctx, region)
-		daxctl_dev_foreach(region, dev) {
-			if (!daxctl_dev_get_size(dev))
-				continue;
-			out_open_object(NULL);
-			out_str("dev", "  /dev/%-11s",
-				daxctl_dev_get_devname(dev));
-			out_u64("region", " region %llu",
-				daxctl_region_get_id(region));
-			out_u64("size", " size %llu", daxctl_dev_get_size(dev));
-			out_u64("align", " align %llu\n",
-				daxctl_dev_get_align(dev));
-			out_close_object();
-		}
-	out_close_array();
-	daxctl_unref(ctx);
-	return 0;
 }
