@@ -1773,6 +1773,61 @@ TEST_F_TIMEOUT(mirror, truncate, MIRROR_TIMEOUT)
 	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
 }
 
+/*
+ * truncate_partial: the new size falls inside a mirrored 2 MiB leaf.  The
+ * leaf must go (split, or zapped whole: the event log says which) so that
+ * nothing maps the part above the new size; below it the device still
+ * reads the CPU's bytes, and a device access beyond EOF fails, never
+ * returning stale bytes.  The CPU refaults the page holding the new EOF
+ * with 4 KiB entries, and the mirror must follow.
+ */
+TEST_F_TIMEOUT(mirror, truncate_partial, MIRROR_TIMEOUT)
+{
+	unsigned long eof = self->size / 2 + 5 * SZ_4K;
+	unsigned long leaf = eof & ~(SZ_2M - 1);
+	struct hmm_dax_leaf *lv = NULL;
+	__u64 split, whole;
+	struct ev_log log;
+	char buf[64];
+	long n, i;
+
+	if (variant->target == TARGET_DEVDAX)
+		SKIP(return, "truncate: device-dax has no file size");
+	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size, 0, NULL));
+	ev_drain(self->mfd);
+	ASSERT_EQ(0, ftruncate(self->fd, eof));
+
+	ASSERT_EQ(0, events(self->mfd, &log));
+	ev_print(_metadata, &log);
+	ev_splits(&log, &split, &whole);
+	TH_LOG("the leaf holding the new EOF: %llu split, %llu zapped whole",
+	       (unsigned long long)split, (unsigned long long)whole);
+	EXPECT_LE(1, ev_count(&log, -1, self->map + eof, self->size - eof));
+	EXPECT_EQ(0, dump_count(self->mfd, self->map + eof,
+				self->size - eof));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
+	EXPECT_EQ(-EFAULT, dev_read(self->mfd, self->map + eof, buf,
+				    sizeof(buf)));
+	EXPECT_EQ(-EFAULT, dev_read(self->mfd, self->map + leaf + SZ_2M - 64,
+				    buf, sizeof(buf)));
+	EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->map, eof));
+	EXPECT_TRUE(cpu_has_pattern(_metadata, self->map, 0, eof, 0));
+
+	/* the re-mirrored piece below EOF: never larger than the CPU's */
+	ASSERT_EQ(0, mirror(self->mfd, self->map + leaf, eof - leaf, 0, NULL));
+	n = dump(self->mfd, self->map + leaf, eof - leaf, &lv);
+	log_levels(_metadata, "re-mirrored below the new EOF", lv, n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(HMM_DAX_LEVEL_PTE, lv[i].level)
+			TH_LOG("leaf %#llx is %s: the file ends inside it",
+			       lv[i].addr, level_name(lv[i].level));
+	EXPECT_EQ(0, dump_count(self->mfd, self->map + eof,
+				self->size - eof));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	free(lv);
+}
+
 /* A punched hole loses its leaves; the device reads zeros there. */
 TEST_F_TIMEOUT(mirror, punch_hole, MIRROR_TIMEOUT)
 {
@@ -1834,6 +1889,86 @@ TEST_F_TIMEOUT(mirror, punch_hole, MIRROR_TIMEOUT)
 out:
 	free(lv);
 	free(buf);
+}
+
+/*
+ * msync(MS_SYNC) after a device write through a writable leaf.  fsdax
+ * writeback write-protects each CPU entry it flushes and tells notifiers,
+ * so afterwards no mirror leaf may be writable where the CPU's is not (the
+ * audit), the next device write must demand-fault again, re-dirtying the
+ * entry, and a second fsync() must flush that write too: a fresh open
+ * reads the device's bytes.  Device-dax and tmpfs track no dirty entries:
+ * msync must leave the mirror alone there.
+ */
+TEST_F_TIMEOUT(mirror, msync, MIRROR_TIMEOUT)
+{
+	unsigned long off = self->size / 2, len = SZ_2M;
+	bool fsdax = variant->target == TARGET_FSDAX;
+	struct hmm_dax_leaf *lv = NULL;
+	char *buf = malloc(len), *back = malloc(len);
+	char *win = self->map + off;
+	struct ev_log log;
+	__u64 faults = 0;
+	long n, writable;
+	int ret, fd2;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, back);
+	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size,
+			    HMM_DAX_MIRROR_WRITE, NULL));
+	pattern_fill(buf, off, len, 1);
+	ASSERT_EQ(0, dev_access(self->mfd, HMM_DAX_WRITE, win, buf, len,
+				&faults));
+	TH_LOG("first device write: %llu demand faults",
+	       (unsigned long long)faults);
+	ev_drain(self->mfd);
+	ret = msync(self->map, self->size, MS_SYNC) ? errno : 0;
+	TH_LOG("msync(MS_SYNC): %s", ret ? strerror(ret) : "0");
+	ASSERT_EQ(0, events(self->mfd, &log));
+	ev_print(_metadata, &log);
+	n = dump(self->mfd, win, len, &lv);
+	log_levels(_metadata, "after msync", lv, n);
+	writable = n > 0 ? count_flags(lv, n, HMM_DAX_LEAF_WRITE) : 0;
+	TH_LOG("%ld of %ld leaves still writable", writable, n);
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
+	if (fsdax) {
+		EXPECT_EQ(0, ret);
+		EXPECT_LE(1, ev_count(&log, HMM_DAX_EV_PROTECTION_PAGE, win,
+				      len));
+		EXPECT_EQ(0, writable);
+	} else {
+		/* device-dax has no fsync: msync(MS_SYNC) is EINVAL */
+		EXPECT_EQ(variant->target == TARGET_DEVDAX ? EINVAL : 0, ret);
+		EXPECT_EQ(0, ev_count(&log, -1, self->map, self->size));
+		EXPECT_EQ(n, writable);
+		EXPECT_LE(1, n);
+	}
+
+	pattern_fill(buf, off, len, 2);
+	ASSERT_EQ(0, dev_access(self->mfd, HMM_DAX_WRITE, win, buf, len,
+				&faults));
+	TH_LOG("second device write: %llu demand faults",
+	       (unsigned long long)faults);
+	/* fsdax: the write fault re-dirties the entry; elsewhere none */
+	EXPECT_EQ(fsdax, faults > 0);
+	ret = fsync(self->fd) ? errno : 0;
+	TH_LOG("fsync: %s", ret ? strerror(ret) : "0");
+	if (variant->target == TARGET_DEVDAX) {
+		EXPECT_EQ(EINVAL, ret);
+		EXPECT_EQ(-1, first_diff(win, buf, len));
+	} else {
+		EXPECT_EQ(0, ret);
+		fd2 = open(self->path, O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, fd2);
+		EXPECT_EQ((ssize_t)len, pread(fd2, back, len, off));
+		EXPECT_EQ(-1, first_diff(back, buf, len));
+		close(fd2);
+	}
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	free(lv);
+	free(buf);
+	free(back);
 }
 
 /* fork() write-protects a private mirror; a device write then copies. */
@@ -2340,10 +2475,17 @@ struct race {
 	int mfd;
 	char *addr;
 	unsigned long len;
+	unsigned int flags;	/* of the mirror */
+	int (*invalidate)(struct race *rc);	/* in the window: 0 or -1 */
 	pid_t tid;		/* the mirror thread, once it runs */
 	int done;		/* the mirror returned */
 	int ret;
 };
+
+static int race_dontneed(struct race *rc)
+{
+	return madvise(rc->addr, rc->len, MADV_DONTNEED);
+}
 
 static void *race_mirror(void *arg)
 {
@@ -2351,7 +2493,7 @@ static void *race_mirror(void *arg)
 
 	__atomic_store_n(&rc->tid, (pid_t)syscall(SYS_gettid),
 			 __ATOMIC_SEQ_CST);
-	rc->ret = mirror(rc->mfd, rc->addr, rc->len, 0, NULL);
+	rc->ret = mirror(rc->mfd, rc->addr, rc->len, rc->flags, NULL);
 	__atomic_store_n(&rc->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -2390,13 +2532,47 @@ static int race_round(struct __test_metadata *_metadata, struct race *rc)
 		;
 	while (!__atomic_load_n(&rc->done, __ATOMIC_SEQ_CST)) {
 		if (task_state(rc->tid) == 'D') {
-			hit = !madvise(rc->addr, rc->len, MADV_DONTNEED);
+			hit = !rc->invalidate(rc);
 			break;
 		}
 	}
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, rc->ret) TH_LOG("mirror: %s", strerror(-rc->ret));
 	return hit;
+}
+
+/*
+ * RACE_ROUNDS rounds of @rc over a mapping of @size bytes at @map: the
+ * window must be hit at least once, each hit retried, no round stale.
+ */
+static void race_rounds(struct __test_metadata *_metadata, struct race *rc,
+			char *map, unsigned long size)
+{
+	struct hmm_dax_stats s0, s1;
+	unsigned int r, hits = 0, stale_rounds = 0;
+	long stale;
+
+	if (access(RACE_PARAM, W_OK))
+		SKIP(return, "%s: %s", RACE_PARAM, strerror(errno));
+	ASSERT_EQ(0, stats(rc->mfd, &s0));
+	ASSERT_EQ(0, sysfs_write(RACE_PARAM, "20"));
+	for (r = 0; r < RACE_ROUNDS; r++) {
+		hits += race_round(_metadata, rc);
+		stale = audit_stale(_metadata, rc->mfd, map, size);
+		if (stale) {
+			stale_rounds++;
+			TH_LOG("round %u: %ld stale leaves", r, stale);
+		}
+		ASSERT_EQ(0, hd_ioctl(rc->mfd, HMM_DAX_RESET, NULL));
+	}
+	EXPECT_EQ(0, sysfs_write(RACE_PARAM, "0"));
+	ASSERT_EQ(0, stats(rc->mfd, &s1));
+	TH_LOG("%u of %u invalidations landed in the window; %llu retries",
+	       hits, RACE_ROUNDS, s1.retries - s0.retries);
+	ASSERT_LT(0, hits) TH_LOG("the window was never hit: nothing proven");
+	EXPECT_LE(hits, s1.retries - s0.retries);
+	EXPECT_EQ(0, stale_rounds);
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, rc->mfd));
 }
 
 /* An invalidation inside the install window is retried, never installed. */
@@ -2406,33 +2582,37 @@ TEST_F_TIMEOUT(mirror, race_window, MIRROR_TIMEOUT)
 		.mfd = self->mfd,
 		.addr = self->map,
 		.len = SZ_2M,
+		.invalidate = race_dontneed,
 	};
-	struct hmm_dax_stats s0, s1;
-	unsigned int r, hits = 0, stale_rounds = 0;
-	long stale;
 
-	if (access(RACE_PARAM, W_OK))
-		SKIP(return, "%s: %s", RACE_PARAM, strerror(errno));
-	ASSERT_EQ(0, stats(self->mfd, &s0));
-	ASSERT_EQ(0, sysfs_write(RACE_PARAM, "20"));
-	for (r = 0; r < RACE_ROUNDS; r++) {
-		hits += race_round(_metadata, &rc);
-		stale = audit_stale(_metadata, self->mfd, self->map,
-				    self->size);
-		if (stale) {
-			stale_rounds++;
-			TH_LOG("round %u: %ld stale leaves", r, stale);
-		}
-		ASSERT_EQ(0, hd_ioctl(self->mfd, HMM_DAX_RESET, NULL));
-	}
-	EXPECT_EQ(0, sysfs_write(RACE_PARAM, "0"));
-	ASSERT_EQ(0, stats(self->mfd, &s1));
-	TH_LOG("%u of %u invalidations landed in the window; %llu retries",
-	       hits, RACE_ROUNDS, s1.retries - s0.retries);
-	ASSERT_LT(0, hits) TH_LOG("the window was never hit: nothing proven");
-	EXPECT_LE(hits, s1.retries - s0.retries);
-	EXPECT_EQ(0, stale_rounds);
-	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	race_rounds(_metadata, &rc, self->map, self->size);
+}
+
+static int race_msync(struct race *rc)
+{
+	return msync(rc->addr, rc->len, MS_SYNC);
+}
+
+/*
+ * msync_race: fsdax writeback write-protecting the range inside the window
+ * of a write mirror.  A driver that installed what hmm_range_fault() saw
+ * would hold a writable leaf over a write-protected CPU entry, and device
+ * writes would escape the next writeback; the re-check must retry.
+ */
+TEST_F_TIMEOUT(mirror, msync_race, MIRROR_TIMEOUT)
+{
+	struct race rc = {
+		.mfd = self->mfd,
+		.addr = self->map,
+		.len = SZ_2M,
+		.flags = HMM_DAX_MIRROR_WRITE,
+		.invalidate = race_msync,
+	};
+
+	if (variant->target != TARGET_FSDAX)
+		SKIP(return, "msync write-protects nothing on %s",
+		     variant->target == TARGET_DEVDAX ? "device-dax" : "tmpfs");
+	race_rounds(_metadata, &rc, self->map, self->size);
 }
 
 /* Every command leaves the dev_pagemap references balanced. */

@@ -542,6 +542,56 @@ static int sc_punch_hole(struct run *r)
 	return 0;
 }
 
+/*
+ * msync: a device write through a writable leaf, then msync(MS_SYNC).
+ * fsdax writeback write-protects the entries it flushes: no leaf may stay
+ * writable over them (the audit), the next device write must demand-fault,
+ * and after fsync() a fresh open must read it.  Device-dax has no fsync
+ * (msync is EINVAL there) and tracks no dirty entries; neither does tmpfs.
+ */
+static int sc_msync(struct run *r)
+{
+	unsigned char buf[2 * PAGE], back[2 * PAGE];
+	int want = r->t->kind == TARGET_DEVDAX ? EINVAL : 0, err, fd;
+	unsigned long a = (unsigned long)mid(r) - PAGE;
+	struct hmm_dax_access acc;
+
+	device_write_seen(r, 0xd7, "device write before msync",
+			  "the CPU does not see the device's write");
+	err = msync(r->map, r->len, MS_SYNC) ? errno : 0;
+	begin_step(r, "msync(MS_SYNC)");
+	if (err != want)
+		add_div(r, "msync: unexpected status", "errno", a, err, want);
+	end_step(r, 0, 0);
+	check_views(r, r->map, r->len, "after msync", 0);
+
+	memset(buf, 0xd8, sizeof(buf));
+	err = hmm_dax_write(r->ctx, mid(r) - PAGE, buf, sizeof(buf), &acc);
+	begin_step(r, "device write after msync");
+	if (err)
+		add_div(r, "device write failed", "errno", a, -err, 0);
+	else if (r->t->kind == TARGET_DAXFILE && !acc.faults)
+		add_div(r, "no demand fault: a leaf stayed writable through writeback",
+			"faults", a, 0, 1);
+	end_step(r, 2, 0);
+	if (r->t->kind != TARGET_FILE && r->t->kind != TARGET_DAXFILE)
+		return 0;
+	if (fsync(r->t->fd))
+		return out_error("fsync: %s", strerror(errno));
+	fd = open(r->t->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return out_error("%s: open: %s", r->t->path, strerror(errno));
+	err = pread(fd, back, sizeof(back), a - (unsigned long)r->map) !=
+	      (ssize_t)sizeof(back);
+	close(fd);
+	begin_step(r, "fresh open after fsync");
+	if (err || memcmp(back, buf, sizeof(back)))
+		add_div(r, "a fresh open does not read the device's write",
+			"bytes", a, buf[0], err ? 0 : back[0]);
+	end_step(r, 2, 0);
+	return 0;
+}
+
 static int sc_fork_private(struct run *r)
 {
 	unsigned char buf[2 * PAGE], want[2 * PAGE];
@@ -774,6 +824,7 @@ static const struct scenario scenarios[] = {
 	{ "madvise-dontneed", 0, K_ALL, NULL, sc_madvise_dontneed },
 	{ "truncate", 0, K_FILES, "%s is not a file", sc_truncate },
 	{ "punch-hole", 0, K_FILES, "%s is not a file", sc_punch_hole },
+	{ "msync", 0, K_ALL, NULL, sc_msync },
 	{ "fork-private", 1, K_ALL & ~K_DEVDAX,
 	  "%s refuses MAP_PRIVATE", sc_fork_private },
 	{ "process-exit", 0, K_ALL, NULL, sc_process_exit },
@@ -842,8 +893,10 @@ static int probe_oracles(struct target *t, struct oracles *or,
 	int ret;
 
 	memset(or, 0, sizeof(*or));
-	ret = hmm_dax_extents_new(&or->ext, t->fd);
-	if (ret)
+	ret = t->fd < 0 ? -EBADF : hmm_dax_extents_new(&or->ext, t->fd);
+	if (ret == -EBADF)
+		snprintf(or->ext_why, sizeof(or->ext_why), "not a file");
+	else if (ret)
 		snprintf(or->ext_why, sizeof(or->ext_why), "%s",
 			 ret == -EOPNOTSUPP ? "not DAX memory" :
 			 ret == -ENODEV ? "no pmem namespace or dax device holds it" :
