@@ -1828,6 +1828,171 @@ TEST_F_TIMEOUT(mirror, truncate_partial, MIRROR_TIMEOUT)
 	free(lv);
 }
 
+/*
+ * The leaves meeting [addr, addr + len), logged as what: how many are
+ * larger than 4 KiB (each logged), or -errno.
+ */
+static long huge_leaves(struct __test_metadata *_metadata, int fd,
+			const void *addr, unsigned long len, const char *what)
+{
+	struct hmm_dax_leaf *lv = NULL;
+	long n = dump(fd, addr, len, &lv), i, huge = 0;
+
+	if (n < 0)
+		return n;
+	log_levels(_metadata, what, lv, n);
+	for (i = 0; i < n; i++) {
+		if (lv[i].level == HMM_DAX_LEVEL_PTE)
+			continue;
+		if (huge++ < 4)
+			TH_LOG("%s leaf at %#llx",
+			       level_name(lv[i].level), lv[i].addr);
+	}
+	free(lv);
+	return huge;
+}
+
+/*
+ * pmd_fallback_private: a MAP_PRIVATE mapping written by the CPU, and by
+ * the device.  The written pages become anonymous copies mapped with
+ * 4 KiB entries; the mirror must hold each copy, never the DAX pfn, and
+ * the file must keep its bytes.
+ */
+TEST_F_TIMEOUT(mirror, pmd_fallback_private, MIRROR_TIMEOUT)
+{
+	unsigned long off = SZ_2M + 3 * SZ_4K, off2 = off + 5 * SZ_4K;
+	struct hmm_dax_leaf *lv = NULL;
+	unsigned char in[64], back[64];
+	struct ev_log log;
+	char *p;
+	long n;
+
+	if (variant->target == TARGET_DEVDAX)
+		SKIP(return, "device-dax refuses MAP_PRIVATE (checked in devdax.mmap_alignment)");
+	p = mmap_aligned(self->size, SZ_2M, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mirror(self->mfd, p, self->size, 0, NULL));
+	n = dump(self->mfd, p, self->size, &lv);
+	log_levels(_metadata, "private, read mirror", lv, n);
+	free(lv);
+	lv = NULL;
+	ev_drain(self->mfd);
+
+	p[off] ^= 0xff;		/* copy-on-write */
+	ASSERT_EQ(0, events(self->mfd, &log));
+	ev_print(_metadata, &log);
+	EXPECT_LE(1, ev_count(&log, -1, p + off, SZ_4K));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, p, self->size));
+	ASSERT_EQ(0, mirror(self->mfd, p + SZ_2M, SZ_2M, 0, NULL));
+	EXPECT_EQ(0, huge_leaves(_metadata, self->mfd, p + off, SZ_4K,
+				 "the CPU-written page"));
+	n = dump(self->mfd, p + off, SZ_4K, &lv);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(0, lv[0].flags & HMM_DAX_LEAF_DEVICE)
+		TH_LOG("the written page is still the DAX pfn %#llx", lv[0].pfn);
+	free(lv);
+	lv = NULL;
+
+	pattern_fill(in, off2, sizeof(in), 7);
+	ASSERT_EQ(0, dev_write(self->mfd, p + off2, in, sizeof(in)));
+	EXPECT_EQ(0, memcmp(p + off2, in, sizeof(in)));
+	n = dump(self->mfd, p + off2, SZ_4K, &lv);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(HMM_DAX_LEVEL_PTE, lv[0].level);
+	EXPECT_EQ(0, lv[0].flags & HMM_DAX_LEAF_DEVICE)
+		TH_LOG("the device wrote the DAX pfn %#llx", lv[0].pfn);
+	EXPECT_EQ((ssize_t)sizeof(back), pread(self->fd, back, sizeof(back),
+					       off2));
+	EXPECT_EQ(-1, pattern_diff(back, off2, sizeof(back), 0))
+		TH_LOG("the device's private write reached the file");
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, p, self->size));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	free(lv);
+	munmap(p, self->size);
+}
+
+/*
+ * pmd_fallback_partial_vma: a VMA that covers only part of a 2 MiB range
+ * gets 4 KiB entries there; the whole 2 MiB after it may be huge.
+ */
+TEST_F_TIMEOUT(mirror, pmd_fallback_partial_vma, MIRROR_TIMEOUT)
+{
+	unsigned long len = 2 * SZ_2M;
+	struct hmm_dax_range r;
+	struct ev_log log;
+	__u32 level;
+	char *p;
+
+	if (variant->target == TARGET_DEVDAX)
+		SKIP(return, "%s",
+		     "device-dax: a VMA covers whole alignment units (munmap inside one is EINVAL)");
+	/*
+	 * FIEMAP first: on 6.1 its FIEMAP_FLAG_SYNC writes back (write-
+	 * protects, with notifications) every DAX entry of the file.
+	 */
+	level = expected_level(variant->target, variant->align, self->fd,
+			       SZ_2M);
+	p = mmap_aligned(len, SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p, SZ_4K));
+	ev_drain(self->mfd);
+	ASSERT_EQ(0, mirror(self->mfd, p + SZ_4K, len - SZ_4K, 0, &r));
+	TH_LOG("installed %llu/%llu/%llu leaves (pte/pmd/pud), %llu retries",
+	       r.leaves[0], r.leaves[1], r.leaves[2], r.retries);
+	ASSERT_EQ(0, events(self->mfd, &log));
+	ev_print(_metadata, &log);
+	EXPECT_EQ(0, huge_leaves(_metadata, self->mfd, p + SZ_4K,
+				 SZ_2M - SZ_4K, "the partly covered 2 MiB"));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, p + SZ_4K,
+				len - SZ_4K));
+	if (level == HMM_DAX_LEVEL_PMD)
+		EXPECT_EQ(1, huge_leaves(_metadata, self->mfd, p + SZ_2M,
+					 SZ_2M, "the covered 2 MiB"));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	munmap(p + SZ_4K, len - SZ_4K);
+}
+
+/*
+ * pmd_fallback_pte_first: 4 KiB entries installed first through another
+ * mapping (one that cannot take 2 MiB entries: its address is 4 KiB off
+ * the file offset's 2 MiB alignment) make the aligned mapping fall back
+ * to 4 KiB there too; the mirror must follow, and a 2 MiB range nobody
+ * touched may still be huge.
+ */
+TEST_F_TIMEOUT(mirror, pmd_fallback_pte_first, MIRROR_TIMEOUT)
+{
+	__u32 level;
+	char *res, *q;
+
+	if (variant->target == TARGET_DEVDAX)
+		SKIP(return, "%s",
+		     "device-dax maps whole alignment units: no 4 KiB entries to fall back to");
+	level = expected_level(variant->target, variant->align, self->fd,
+			       2 * SZ_2M);	/* before any mapping: see above */
+	res = mmap_aligned(2 * SZ_2M, SZ_2M, PROT_NONE, 0, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+	q = mmap(res + SZ_4K, SZ_2M, PROT_READ, MAP_SHARED | MAP_FIXED,
+		 self->fd, SZ_2M);
+	ASSERT_EQ(res + SZ_4K, q) TH_LOG("mmap: %s", strerror(errno));
+	cpu_touch(q, SZ_2M);
+
+	ASSERT_EQ(0, mirror(self->mfd, self->map + SZ_2M, 2 * SZ_2M, 0,
+			    NULL));
+	EXPECT_EQ(0, huge_leaves(_metadata, self->mfd, self->map + SZ_2M,
+				 SZ_2M, "after 4 KiB entries from another mapping"));
+	if (level == HMM_DAX_LEVEL_PMD)
+		EXPECT_EQ(1, huge_leaves(_metadata, self->mfd,
+					 self->map + 2 * SZ_2M, SZ_2M,
+					 "untouched 2 MiB"));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
+	EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->map + SZ_2M,
+				   SZ_2M));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	munmap(res, 2 * SZ_2M);
+}
+
 /* A punched hole loses its leaves; the device reads zeros there. */
 TEST_F_TIMEOUT(mirror, punch_hole, MIRROR_TIMEOUT)
 {

@@ -10,7 +10,8 @@
 #   knob  planted bug                                tests that must fail
 #   0x1   invalidations zap nothing                  munmap, msync
 #   0x2   no mmu_interval_read_retry() re-check      race_window, msync_race
-#   0x8   first leaf of a 2 MiB chunk a level big    leaf_level
+#   0x8   first leaf of a 2 MiB chunk a level big    leaf_level,
+#                                                    pmd_fallback_pte_first
 #   0x4   transient get_dev_pagemap() never put      refs_balanced
 #
 # Test 1 runs all these tests with fault_inject=0: they must pass, or the
@@ -39,7 +40,7 @@ declare -A victim=(
 	[0x1]="munmap msync"
 	[0x2]="race_window msync_race"
 	[0x4]=refs_balanced
-	[0x8]=leaf_level
+	[0x8]="leaf_level pmd_fallback_pte_first"
 )
 declare -A tries=([0x1]=1 [0x2]=1 [0x4]=1 [0x8]=1)
 
