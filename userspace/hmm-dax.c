@@ -106,6 +106,20 @@ int parse_size(const char *s, size_t *out)
 
 static unsigned int global_device;
 
+/* A non-negative decimal number up to @max: 0 or -EINVAL. */
+static int parse_index(const char *arg, unsigned long max, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || !*arg || *end || *arg == '-' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static const struct {
 	struct option opt;
 	unsigned int need;
@@ -146,9 +160,7 @@ int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 {
 	struct option longopts[ARRAY_SIZE(hmm_dax_opts) + 1];
 	unsigned int i;
-	unsigned long v;
 	int c, idx;
-	char *end;
 
 	memset(o, 0, sizeof(*o));
 	memset(longopts, 0, sizeof(longopts));
@@ -221,13 +233,9 @@ int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			o->peer = optarg;
 			break;
 		case 'D':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || !*optarg || *end || *optarg == '-' ||
-			    v > UINT_MAX)
+			if (parse_index(optarg, UINT_MAX, &o->cl_device))
 				return out_error("--device: '%s' is not an OpenCL device number",
 						 optarg);
-			o->cl_device = v;
 			break;
 		}
 	}
@@ -269,7 +277,6 @@ int main(int argc, char **argv)
 	const struct hmm_dax_cmd *cmd;
 	int json = 0, pretty = 0, c;
 	static char name[64];
-	char *end;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+jpd:h", global, NULL)) != -1) {
@@ -281,9 +288,8 @@ int main(int argc, char **argv)
 			pretty = 1;
 			break;
 		case 'd':
-			global_device = strtoul(optarg, &end, 10);
-			if (!*optarg || *end ||
-			    global_device >= HMM_DAX_NR_DEVICES) {
+			if (parse_index(optarg, HMM_DAX_NR_DEVICES - 1,
+					&global_device)) {
 				out_init(json, pretty);
 				return out_error("--device: '%s' is not 0 to %u",
 						 optarg, HMM_DAX_NR_DEVICES - 1);
