@@ -171,6 +171,8 @@ demo: all
 	selftests/vm/hmm-dax-vm --kernel $(or $(KERNEL),6.12) --timeout 1800 -- \
 		sh -c '$(DEMO_TOOL) compare --size 16M --scenario all \
 		"$$HMM_DAX_EXT4/hmm-dax-demo" "$$HMM_DAX_XFS/hmm-dax-demo" \
+		"$$HMM_DAX_XFS_REFLINK/dax/hmm-dax-demo" \
+		"$$HMM_DAX_EXT4_INODE/hmm-dax-demo" \
 		"$$HMM_DAX_DEVDAX_2M" "$$HMM_DAX_DEVDAX_1G" \
 		/tmp/hmm-dax-control anon'
 

@@ -7,7 +7,9 @@
  * leaf while it is being used; user memory is touched only outside the lock
  * (a fault there may invalidate, and the notifier takes the same lock), via
  * a bounce buffer.  A page without a usable leaf is demand-faulted like a
- * replayable device fault, and the copy resumes.
+ * replayable device fault, and the copy resumes.  A page marked hardware
+ * poisoned is never read or written: the access fails as a device's would
+ * on consuming poison.
  */
 #include <linux/highmem.h>
 #include <linux/ktime.h>
@@ -21,12 +23,23 @@
 #define HMM_DAX_FAULT_TRIES	16	/* faults undone before the copy */
 
 /*
+ * Poisoned memory: memory_failure() marks the page, or for a compound DAX
+ * page (device-dax, and fsdax where its folios are large) the head, which
+ * stands for the whole folio the CPU lost.
+ */
+static bool hmm_dax_page_poisoned(struct page *page)
+{
+	return PageHWPoison(page) || PageHWPoison(compound_head(page));
+}
+
+/*
  * Copy between @buf and device addresses [@addr, @addr + @len) while leaves
  * allow it; returns the bytes copied, short at the first page with no
- * usable leaf.
+ * usable leaf, or at a poisoned page (*@poisoned set).
  */
 static size_t hmm_dax_copy_locked(struct hmm_dax_mirror *m, u64 addr,
-				  void *buf, size_t len, bool write)
+				  void *buf, size_t len, bool write,
+				  bool *poisoned)
 {
 	size_t done = 0;
 
@@ -43,6 +56,10 @@ static size_t hmm_dax_copy_locked(struct hmm_dax_mirror *m, u64 addr,
 		    (write && !(leaf.flags & HMM_DAX_DEVPT_WRITE)))
 			break;
 		page = pfn_to_page(leaf.pfn + ((va - leaf.addr) >> PAGE_SHIFT));
+		if (hmm_dax_page_poisoned(page)) {
+			*poisoned = true;
+			break;
+		}
 		p = kmap_local_page(page);
 		if (write)
 			memcpy(p + off, buf + done, n);
@@ -63,6 +80,7 @@ static int hmm_dax_copy(struct hmm_dax_mirror *m, u64 addr, void *buf,
 	while (done < len) {
 		struct hmm_dax_range r = {};
 		u64 page = (addr + done) & PAGE_MASK;
+		bool poisoned = false;
 		size_t n;
 		u64 t0;
 		int ret;
@@ -70,10 +88,12 @@ static int hmm_dax_copy(struct hmm_dax_mirror *m, u64 addr, void *buf,
 		t0 = ktime_get_ns();
 		mutex_lock(&m->lock);
 		n = hmm_dax_copy_locked(m, addr + done, buf + done, len - done,
-					write);
+					write, &poisoned);
 		mutex_unlock(&m->lock);
 		a->ns += ktime_get_ns() - t0;
 		done += n;
+		if (poisoned)
+			return -EHWPOISON;
 		if (done == len)
 			break;
 		if (n)
@@ -100,7 +120,8 @@ static int hmm_dax_copy(struct hmm_dax_mirror *m, u64 addr, void *buf,
  * @write: copy from the user buffer into device memory
  *
  * Return: 0, -EFAULT for a bad buffer or an address the CPU cannot fault,
- * -EPERM for a write to memory mapped read-only, -EBUSY, -ENOMEM.
+ * -EPERM for a write to memory mapped read-only, -EHWPOISON for a page
+ * marked hardware poisoned (nothing of it is copied), -EBUSY, -ENOMEM.
  */
 int hmm_dax_access(struct hmm_dax_mirror *m, struct hmm_dax_access *a,
 		   bool write)

@@ -51,9 +51,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/stat.h>
 
 #include "kselftest_harness.h"
@@ -830,6 +833,187 @@ static void log_extents(struct __test_metadata *_metadata, int fd,
 	free(fm);
 }
 
+/*
+ * The FIEMAP flags of the extent of fd holding offset off, without
+ * FIEMAP_FLAG_SYNC (so nothing is written back): -ENOENT for a hole,
+ * -errno if FIEMAP failed.
+ */
+static long extent_flags(int fd, unsigned long off)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent fe[1];
+	} x = {
+		.fm.fm_start = off,
+		.fm.fm_length = SZ_4K,
+		.fm.fm_extent_count = 1,
+	};
+
+	if (ioctl(fd, FS_IOC_FIEMAP, &x.fm))
+		return -errno;
+	if (!x.fm.fm_mapped_extents || x.fe[0].fe_logical > off)
+		return -ENOENT;
+	return x.fe[0].fe_flags;
+}
+
+/*
+ * How many times the file system holding fd has made its metadata durable:
+ * jbd2's committed transactions for ext4 (/proc/fs/jbd2/<dev>-8/info), log
+ * forces for xfs (/sys/fs/xfs/<dev>/stats/stats).  -errno if neither.
+ */
+static long long fs_commits(int fd)
+{
+	char link[PATH_MAX], path[PATH_MAX + 64], line[256];
+	unsigned long long v[4];
+	long long n = -ENOENT;
+	const char *dev;
+	struct statfs sfs;
+	struct stat st;
+	ssize_t len;
+	FILE *f;
+
+	if (fstat(fd, &st) || fstatfs(fd, &sfs))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u",
+		 major(st.st_dev), minor(st.st_dev));
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return -errno;
+	link[len] = 0;
+	dev = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	if (sfs.f_type == EXT4_SUPER_MAGIC)
+		snprintf(path, sizeof(path), "/proc/fs/jbd2/%s-8/info", dev);
+	else if (sfs.f_type == XFS_SUPER_MAGIC)
+		snprintf(path, sizeof(path), "/sys/fs/xfs/%s/stats/stats", dev);
+	else
+		return -EOPNOTSUPP;
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sfs.f_type == EXT4_SUPER_MAGIC &&
+		    sscanf(line, "%llu transactions", &v[0]) == 1) {
+			n = v[0];
+			break;
+		}
+		if (sfs.f_type == XFS_SUPER_MAGIC &&
+		    sscanf(line, "log %llu %llu %llu %llu", &v[0], &v[1],
+			   &v[2], &v[3]) == 4) {
+			n = v[3];
+			break;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* statx's STATX_ATTR_DAX of fd: 1, 0, or -errno. */
+static int fd_is_dax(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return -errno;
+	return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+/* Set or clear FS_XFLAG_DAX on fd: 0 or -errno. */
+static int set_xflag_dax(int fd, bool on)
+{
+	struct fsxattr fa;
+
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fa))
+		return -errno;
+	fa.fsx_xflags = on ? fa.fsx_xflags | FS_XFLAG_DAX :
+			     fa.fsx_xflags & ~FS_XFLAG_DAX;
+	return ioctl(fd, FS_IOC_FSSETXATTR, &fa) ? -errno : 0;
+}
+
+/* FS_XFLAG_DAX of fd: 1, 0, or -errno. */
+static int xflag_dax(int fd)
+{
+	struct fsxattr fa;
+
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fa))
+		return -errno;
+	return !!(fa.fsx_xflags & FS_XFLAG_DAX);
+}
+
+/*
+ * A fresh directory under root (dir gets its path) whose new files are
+ * DAX, on a dax=inode mount, when dax is set (FS_XFLAG_DAX is inherited).
+ * 0 or -errno.
+ */
+static int make_dir(const char *root, bool dax, char *dir, size_t len)
+{
+	int fd, ret = 0;
+
+	snprintf(dir, len, "%s/hmm-dax-dir.XXXXXX", root);
+	if (!mkdtemp(dir))
+		return -errno;
+	if (!dax)
+		return 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = set_xflag_dax(fd, true);
+	close(fd);
+	return ret;
+}
+
+/* A new file in dir of len bytes, allocated and written with seed. */
+static int make_file(const char *dir, unsigned long len, unsigned int seed,
+		     char *path, size_t plen)
+{
+	int fd, ret;
+
+	snprintf(path, plen, "%s/hmm-dax-file.XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = fallocate(fd, 0, 0, len) ? -errno : file_fill(fd, 0, len, seed);
+	if (ret) {
+		close(fd);
+		unlink(path);
+		return ret;
+	}
+	return fd;
+}
+
+/* Evict clean inodes and dentries, so that a flag change takes effect. */
+static int evict_inodes(void)
+{
+	sync();
+	return sysfs_write("/proc/sys/vm/drop_caches", "2");
+}
+
+/* Leaves meeting [addr, addr + len) with all of flags, or -errno. */
+static long count_flags_in(int fd, const void *addr, unsigned long len,
+			   __u32 flags)
+{
+	struct hmm_dax_leaf *lv = NULL;
+	long n = dump(fd, addr, len, &lv);
+
+	if (n > 0)
+		n = count_flags(lv, n, flags);
+	free(lv);
+	return n;
+}
+
+/* This process has CAP_SYS_ADMIN in effect. */
+static bool has_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &
+	       CAP_TO_MASK(CAP_SYS_ADMIN);
+}
+
 /* A value from debugfs mirror<id>/stats: 0 or -errno. */
 static int debugfs_stat(__u64 id, const char *name, unsigned long long *val)
 {
@@ -1013,6 +1197,40 @@ TEST_F(devdax, mmap_alignment)
 }
 
 /*
+ * A mapping whose address or file offset breaks the device's alignment is
+ * refused (EINVAL): the kernel says why in its log ("unaligned vma").
+ */
+TEST_F(devdax, mmap_misaligned)
+{
+	unsigned long len = variant->align;
+	char *res, *p;
+
+	res = mmap_aligned(2 * len, len, PROT_NONE, 0, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+	p = mmap(res + SZ_4K, len, PROT_READ, MAP_SHARED | MAP_FIXED,
+		 self->fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno) TH_LOG("MAP_FIXED 4 KiB off: %s",
+					strerror(errno));
+	if (len > SZ_2M) {
+		p = mmap(res + SZ_2M, len, PROT_READ, MAP_SHARED | MAP_FIXED,
+			 self->fd, 0);
+		EXPECT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("MAP_FIXED 2 MiB off: %s",
+						strerror(errno));
+	}
+	munmap(res, 2 * len);
+
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, SZ_4K);
+	TH_LOG("offset 4 KiB: %s", p == MAP_FAILED ? strerror(errno) :
+	       "mapped");
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	if (p != MAP_FAILED)
+		munmap(p, len);
+}
+
+/*
  * mirror: /dev/hmm_dax0 mirrors one target per variant; each test applies
  * one kernel operation and compares the device's view with the CPU's.
  */
@@ -1041,44 +1259,42 @@ FIXTURE_VARIANT(mirror) {
 	unsigned int pgmap;	/* HMM_DAX_PGMAP_* of its pages */
 };
 
+/*
+ * The targets of the mirror and poison fixtures (the fields of both
+ * variant structs): what each maps, how large and how aligned, and the
+ * pgmap type of its pages.
+ */
+#define VARIANT_FSDAX(var)						\
+	.env = var, .target = TARGET_FSDAX, .size = TARGET_SIZE,	\
+	.align = SZ_2M, .pgmap = HMM_DAX_PGMAP_FSDAX
+#define VARIANT_DEVDAX_2M						\
+	.env = "HMM_DAX_DEVDAX_2M", .target = TARGET_DEVDAX,		\
+	.size = TARGET_SIZE, .align = SZ_2M, .pgmap = HMM_DAX_PGMAP_GENERIC
+#define VARIANT_DEVDAX_1G						\
+	.env = "HMM_DAX_DEVDAX_1G", .target = TARGET_DEVDAX,		\
+	.size = SZ_1G, .align = SZ_1G, .pgmap = HMM_DAX_PGMAP_GENERIC
+#define VARIANT_TMPFS							\
+	.env = NULL, .target = TARGET_TMPFS, .size = TARGET_SIZE,	\
+	.align = SZ_2M, .pgmap = HMM_DAX_PGMAP_NONE
+
 FIXTURE_VARIANT_ADD(mirror, ext4) {
-	.env = "HMM_DAX_EXT4",
-	.target = TARGET_FSDAX,
-	.size = TARGET_SIZE,
-	.align = SZ_2M,
-	.pgmap = HMM_DAX_PGMAP_FSDAX,
+	VARIANT_FSDAX("HMM_DAX_EXT4"),
 };
 
 FIXTURE_VARIANT_ADD(mirror, xfs) {
-	.env = "HMM_DAX_XFS",
-	.target = TARGET_FSDAX,
-	.size = TARGET_SIZE,
-	.align = SZ_2M,
-	.pgmap = HMM_DAX_PGMAP_FSDAX,
+	VARIANT_FSDAX("HMM_DAX_XFS"),
 };
 
 FIXTURE_VARIANT_ADD(mirror, devdax_2m) {
-	.env = "HMM_DAX_DEVDAX_2M",
-	.target = TARGET_DEVDAX,
-	.size = TARGET_SIZE,
-	.align = SZ_2M,
-	.pgmap = HMM_DAX_PGMAP_GENERIC,
+	VARIANT_DEVDAX_2M,
 };
 
 FIXTURE_VARIANT_ADD(mirror, devdax_1g) {
-	.env = "HMM_DAX_DEVDAX_1G",
-	.target = TARGET_DEVDAX,
-	.size = SZ_1G,
-	.align = SZ_1G,
-	.pgmap = HMM_DAX_PGMAP_GENERIC,
+	VARIANT_DEVDAX_1G,
 };
 
 FIXTURE_VARIANT_ADD(mirror, tmpfs) {
-	.env = NULL,
-	.target = TARGET_TMPFS,
-	.size = TARGET_SIZE,
-	.align = SZ_2M,
-	.pgmap = HMM_DAX_PGMAP_NONE,
+	VARIANT_TMPFS,
 };
 
 FIXTURE_SETUP(mirror)
@@ -2136,6 +2352,178 @@ TEST_F_TIMEOUT(mirror, msync, MIRROR_TIMEOUT)
 	free(back);
 }
 
+/*
+ * A write fault through MAP_SYNC into a never-written (unwritten) extent
+ * makes the block allocation durable before the fault returns: the
+ * synchronous-fault path runs for a device write fault as for a CPU one,
+ * and the file system's commit count advances during it, which a plain
+ * MAP_SHARED write fault does not do.  Device-dax takes MAP_SYNC and has
+ * no metadata to commit; the non-DAX control refuses MAP_SYNC.
+ */
+TEST_F_TIMEOUT(mirror, map_sync, MIRROR_TIMEOUT)
+{
+	const int sync = MAP_SHARED_VALIDATE | MAP_SYNC;
+	char dir[PATH_MAX - 32], path[2][PATH_MAX], *p = MAP_FAILED, *q;
+	unsigned long len = 2 * SZ_2M;
+	long long c0, c1, c2, c3;
+	char *buf = malloc(SZ_4K), *back = malloc(SZ_4K);
+	__u64 faults = 0;
+	long flags;
+	int fd[2] = { -1, -1 }, i, fd2;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, back);
+	pattern_fill(buf, 0, SZ_4K, 3);
+	if (variant->target == TARGET_TMPFS) {
+		p = mmap(NULL, self->size, PROT_READ | PROT_WRITE, sync,
+			 self->fd, 0);
+		TH_LOG("MAP_SYNC of a tmpfs file: %s",
+		       p == MAP_FAILED ? strerror(errno) : "mapped");
+		EXPECT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(EOPNOTSUPP, errno);
+		if (p != MAP_FAILED)
+			munmap(p, self->size);
+		goto out;
+	}
+	if (variant->target == TARGET_DEVDAX) {
+		p = mmap_aligned(variant->align, variant->align,
+				 PROT_READ | PROT_WRITE, sync, self->fd, 0);
+		ASSERT_NE(MAP_FAILED, p) TH_LOG("MAP_SYNC of %s: %s",
+						self->node, strerror(errno));
+		ASSERT_EQ(0, dev_access(self->mfd, HMM_DAX_WRITE, p, buf,
+					SZ_4K, &faults));
+		TH_LOG("device write through MAP_SYNC: %llu demand faults",
+		       (unsigned long long)faults);
+		EXPECT_EQ(-1, first_diff(p, buf, SZ_4K));
+		EXPECT_TRUE(audit_clean(_metadata, self->mfd, p,
+					variant->align));
+		munmap(p, variant->align);
+		goto out;
+	}
+
+	/* two fresh files, allocated but never written */
+	snprintf(dir, sizeof(dir), "%.*s",
+		 (int)(strrchr(self->path, '/') - self->path), self->path);
+	for (i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/hmm-dax-sync.XXXXXX",
+			 dir);
+		fd[i] = mkostemp(path[i], O_CLOEXEC);
+		ASSERT_LE(0, fd[i]) TH_LOG("mkstemp: %s", strerror(errno));
+		unlink(path[i]);
+		ASSERT_EQ(0, fallocate(fd[i], 0, 0, len));
+		ASSERT_EQ(1, fd_is_dax(fd[i]));
+		flags = extent_flags(fd[i], 0);
+		ASSERT_LE(0, flags) TH_LOG("FIEMAP: %s", strerror(-flags));
+		ASSERT_TRUE(flags & FIEMAP_EXTENT_UNWRITTEN)
+			TH_LOG("fallocated extent flags %#lx", flags);
+	}
+	ASSERT_LE(0, fs_commits(fd[0])) TH_LOG("no commit count: %s",
+					       strerror(-fs_commits(fd[0])));
+	p = mmap_aligned(len, SZ_2M, PROT_READ | PROT_WRITE, sync, fd[0], 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("MAP_SYNC: %s", strerror(errno));
+	q = mmap_aligned(len, SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd[1], 0);
+	ASSERT_NE(MAP_FAILED, q);
+
+	/* the device's write fault through MAP_SYNC */
+	ASSERT_EQ(0, syncfs(fd[0]));
+	c0 = fs_commits(fd[0]);
+	ASSERT_EQ(0, dev_access(self->mfd, HMM_DAX_WRITE, p, buf, SZ_4K,
+				&faults));
+	c1 = fs_commits(fd[0]);
+	flags = extent_flags(fd[0], 0);
+	TH_LOG("device write through MAP_SYNC: %llu demand faults, %lld commits, extent flags %#lx",
+	       (unsigned long long)faults, c1 - c0, flags);
+	EXPECT_LE(1, faults);
+	EXPECT_LT(c0, c1);
+	EXPECT_LE(0, flags);
+	EXPECT_FALSE(flags & FIEMAP_EXTENT_UNWRITTEN);
+
+	/* a CPU write fault through MAP_SYNC, into the other 2 MiB */
+	ASSERT_EQ(0, syncfs(fd[0]));
+	c2 = fs_commits(fd[0]);
+	p[SZ_2M] = 1;
+	c3 = fs_commits(fd[0]);
+	TH_LOG("CPU write through MAP_SYNC: %lld commits", c3 - c2);
+	EXPECT_LT(c2, c3);
+
+	/* the same device write through a plain shared mapping */
+	ASSERT_EQ(0, syncfs(fd[1]));
+	c2 = fs_commits(fd[1]);
+	ASSERT_EQ(0, dev_access(self->mfd, HMM_DAX_WRITE, q, buf, SZ_4K,
+				&faults));
+	c3 = fs_commits(fd[1]);
+	TH_LOG("device write through MAP_SHARED: %llu demand faults, %lld commits",
+	       (unsigned long long)faults, c3 - c2);
+	EXPECT_EQ(c2, c3);
+
+	snprintf(path[0], sizeof(path[0]), "/proc/self/fd/%d", fd[0]);
+	fd2 = open(path[0], O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(SZ_4K, pread(fd2, back, SZ_4K, 0));
+	EXPECT_EQ(-1, first_diff(back, buf, SZ_4K));
+	close(fd2);
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, p, len));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, q, len));
+	munmap(p, len);
+	munmap(q, len);
+	for (i = 0; i < 2; i++)
+		close(fd[i]);
+out:
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	free(buf);
+	free(back);
+}
+
+/*
+ * A file whose blocks are not 2 MiB-aligned on the device (its first 4 KiB
+ * collapsed away, so every 2 MiB of the file starts 4 KiB into a device
+ * 2 MiB) cannot have PMD entries: the CPU and the mirror use 4 KiB leaves.
+ */
+TEST_F_TIMEOUT(mirror, pmd_fallback_misaligned_extent, MIRROR_TIMEOUT)
+{
+	unsigned long len = self->size - SZ_2M, off;
+	struct hmm_dax_leaf *lv = NULL;
+	long n, huge;
+	int ret;
+
+	if (variant->target == TARGET_DEVDAX)
+		SKIP(return, "device-dax has no extents");
+	ret = fallocate(self->fd, FALLOC_FL_COLLAPSE_RANGE, 0, SZ_4K) ?
+	      errno : 0;
+	if (variant->target == TARGET_TMPFS) {
+		/* the control: tmpfs has no extents to collapse */
+		TH_LOG("FALLOC_FL_COLLAPSE_RANGE on tmpfs: %s",
+		       ret ? strerror(ret) : "0");
+		EXPECT_EQ(EOPNOTSUPP, ret);
+		return;
+	}
+	ASSERT_EQ(0, ret) TH_LOG("FALLOC_FL_COLLAPSE_RANGE: %s",
+				 strerror(ret));
+	log_extents(_metadata, self->fd, 0, len);
+	for (off = 0; off < len; off += SZ_2M)
+		ASSERT_EQ(HMM_DAX_LEVEL_PTE,
+			  expected_level(variant->target, variant->align,
+					 self->fd, off))
+			TH_LOG("2 MiB at %#lx is still 2 MiB-aligned on the device",
+			       off);
+	ASSERT_EQ(0, mirror(self->mfd, self->map, len, 0, NULL));
+	huge = huge_leaves(_metadata, self->mfd, self->map, len,
+			   "misaligned extent");
+	EXPECT_EQ(0, huge);
+	n = dump(self->mfd, self->map, len, &lv);
+	log_levels(_metadata, "misaligned extent", lv, n);
+	EXPECT_EQ((long)(len / SZ_4K), n);
+	EXPECT_EQ(0, check_leaves(_metadata, variant->pgmap, lv, n,
+				  self->map, len, -1));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, len));
+	/* the bytes moved down by 4 KiB in both views */
+	EXPECT_TRUE(cpu_has_pattern(_metadata, self->map, SZ_4K, len, 0));
+	EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->map, len));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	free(lv);
+}
+
 /* fork() write-protects a private mirror; a device write then copies. */
 TEST_F_TIMEOUT(mirror, fork_private, MIRROR_TIMEOUT)
 {
@@ -2812,6 +3200,382 @@ TEST_F_TIMEOUT(mirror, refs_balanced, MIRROR_TIMEOUT)
 }
 
 /*
+ * reflink: FICLONE and FIDEDUPERANGE on the xfs made with reflink=1 and
+ * mounted dax=inode.  Variant fsdax makes its files in a directory with
+ * FS_XFLAG_DAX (so they are DAX); variant pagecache in one without (the
+ * non-DAX control, on the same file system).  File A is mirrored writable;
+ * sharing its blocks with B must take the mirror's write access away, and
+ * a later write to A, by the CPU or the device, must move A (and only A)
+ * to new blocks.
+ */
+#define REFLINK_SIZE	(2 * SZ_2M)
+
+FIXTURE(reflink) {
+	char dir[PATH_MAX - 16];
+	char a[PATH_MAX], b[PATH_MAX];
+	int fa, fb, mfd;
+	char *ma, *mb;
+};
+
+FIXTURE_VARIANT(reflink) {
+	bool dax;
+};
+
+FIXTURE_VARIANT_ADD(reflink, fsdax) {
+	.dax = true,
+};
+
+FIXTURE_VARIANT_ADD(reflink, pagecache) {
+	.dax = false,
+};
+
+FIXTURE_SETUP(reflink)
+{
+	const char *root = getenv("HMM_DAX_XFS_REFLINK");
+	int ret;
+
+	self->fa = -1;
+	self->fb = -1;
+	self->mfd = -1;
+	if (!root)
+		SKIP(return, "HMM_DAX_XFS_REFLINK not set: run under selftests/vm/hmm-dax-vm");
+	if (!hmm_dax_loaded())
+		SKIP(return, "hmm_dax.ko is not loaded");
+	ret = make_dir(root, variant->dax, self->dir, sizeof(self->dir));
+	ASSERT_EQ(0, ret) TH_LOG("directory in %s: %s", root, strerror(-ret));
+	self->fa = make_file(self->dir, REFLINK_SIZE, 0, self->a,
+			     sizeof(self->a));
+	ASSERT_LE(0, self->fa) TH_LOG("file A: %s", strerror(-self->fa));
+	ASSERT_EQ(variant->dax, fd_is_dax(self->fa));
+	snprintf(self->b, sizeof(self->b), "%s/b", self->dir);
+	self->fb = open(self->b, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, self->fb);
+	self->ma = mmap_aligned(REFLINK_SIZE, SZ_2M, PROT_READ | PROT_WRITE,
+				MAP_SHARED, self->fa, 0);
+	ASSERT_NE(MAP_FAILED, self->ma);
+	self->mfd = open("/dev/hmm_dax0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->mfd);
+}
+
+FIXTURE_TEARDOWN(reflink)
+{
+	if (self->mfd >= 0)
+		close(self->mfd);
+	if (self->ma && self->ma != MAP_FAILED)
+		munmap(self->ma, REFLINK_SIZE);
+	if (self->mb && self->mb != MAP_FAILED)
+		munmap(self->mb, REFLINK_SIZE);
+	if (self->fa >= 0)
+		close(self->fa);
+	if (self->fb >= 0)
+		close(self->fb);
+	if (self->a[0])
+		unlink(self->a);
+	if (self->b[0])
+		unlink(self->b);
+	if (self->dir[0])
+		rmdir(self->dir);
+}
+
+/* The pfn of the leaf mapping addr (0 if none). */
+static __u64 leaf_pfn(int fd, const void *addr)
+{
+	struct hmm_dax_leaf *lv = NULL;
+	const struct hmm_dax_leaf *l;
+	long n = dump(fd, addr, SZ_4K, &lv);
+	__u64 pfn = 0;
+
+	l = n > 0 ? leaf_at(lv, n, addr) : NULL;
+	if (l)
+		pfn = l->pfn + (((uintptr_t)addr - l->addr) / SZ_4K);
+	free(lv);
+	return pfn;
+}
+
+/*
+ * Mirror A writable, then share its blocks: FICLONE into B, or, with
+ * dedupe, FIDEDUPERANGE of B (same bytes, its own blocks) onto A's.
+ * Leaves B mapped at mb and mirrored.  The pfn of A at off before.
+ */
+static __u64 reflink_share(struct __test_metadata *_metadata,
+			   struct _test_data_reflink *self, bool dax, bool dedupe,
+			   unsigned long off)
+{
+	struct file_dedupe_range *dr;
+	struct ev_log log;
+	__u64 pfn;
+	int ret;
+
+	if (dedupe) {
+		ASSERT_EQ(0, fallocate(self->fb, 0, 0, REFLINK_SIZE));
+		ASSERT_EQ(0, file_fill(self->fb, 0, REFLINK_SIZE, 0));
+	}
+	ASSERT_EQ(0, mirror(self->mfd, self->ma, REFLINK_SIZE,
+			    HMM_DAX_MIRROR_WRITE, NULL));
+	pfn = leaf_pfn(self->mfd, self->ma + off);
+	ASSERT_NE(0, pfn);
+	ev_drain(self->mfd);
+	if (dedupe) {
+		dr = calloc(1, sizeof(*dr) + sizeof(dr->info[0]));
+		ASSERT_NE(NULL, dr);
+		dr->src_offset = 0;
+		dr->src_length = REFLINK_SIZE;
+		dr->dest_count = 1;
+		dr->info[0].dest_fd = self->fb;
+		ret = ioctl(self->fa, FIDEDUPERANGE, dr) ? -errno : 0;
+		TH_LOG("FIDEDUPERANGE: %s, status %d, %llu bytes deduped",
+		       ret ? strerror(-ret) : "0", dr->info[0].status,
+		       (unsigned long long)dr->info[0].bytes_deduped);
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(FILE_DEDUPE_RANGE_SAME, dr->info[0].status);
+		ASSERT_EQ(REFLINK_SIZE, dr->info[0].bytes_deduped);
+		free(dr);
+	} else {
+		ret = ioctl(self->fb, FICLONE, self->fa) ? -errno : 0;
+		TH_LOG("FICLONE: %s", ret ? strerror(-ret) : "0");
+		ASSERT_EQ(0, ret);
+	}
+	ASSERT_EQ(0, events(self->mfd, &log));
+	ev_print(_metadata, &log);
+	TH_LOG("after sharing: A is %s, B is %s",
+	       fd_is_dax(self->fa) == 1 ? "DAX" : "not DAX",
+	       fd_is_dax(self->fb) == 1 ? "DAX" : "not DAX");
+	/* no leaf of A may stay writable over blocks now shared */
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->ma, REFLINK_SIZE));
+	EXPECT_EQ(0, count_flags_in(self->mfd, self->ma, REFLINK_SIZE,
+				    HMM_DAX_LEAF_WRITE));
+	self->mb = mmap_aligned(REFLINK_SIZE, SZ_2M, PROT_READ | PROT_WRITE,
+				MAP_SHARED, self->fb, 0);
+	ASSERT_NE(MAP_FAILED, self->mb);
+	ASSERT_EQ(0, mirror(self->mfd, self->mb, REFLINK_SIZE, 0, NULL));
+	ASSERT_EQ(0, mirror(self->mfd, self->ma, REFLINK_SIZE, 0, NULL));
+	/* fsdax: both files' leaves are the same pmem pages now */
+	if (dax) {
+		EXPECT_EQ(leaf_pfn(self->mfd, self->ma + off),
+			  leaf_pfn(self->mfd, self->mb + off));
+	}
+	EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->mb,
+				   REFLINK_SIZE));
+	return pfn;
+}
+
+/*
+ * After a write of seed 1 to the page of A at off (by the CPU or the
+ * device): A holds it, at a new pfn on fsdax; B and B's mirror keep seed 0
+ * at the shared pfn.
+ */
+static void reflink_check_unshared(struct __test_metadata *_metadata,
+				   struct _test_data_reflink *self, bool dax,
+				   unsigned long off, __u64 shared)
+{
+	char *back = malloc(SZ_4K);
+	__u64 a, b;
+
+	ASSERT_NE(NULL, back);
+	ASSERT_EQ(0, mirror(self->mfd, self->ma, REFLINK_SIZE, 0, NULL));
+	a = leaf_pfn(self->mfd, self->ma + off);
+	b = leaf_pfn(self->mfd, self->mb + off);
+	TH_LOG("A's page: pfn %#llx (shared %#llx); B's: %#llx",
+	       (unsigned long long)a, (unsigned long long)shared,
+	       (unsigned long long)b);
+	if (dax) {
+		EXPECT_NE(shared, a);
+		EXPECT_EQ(shared, b);
+	}
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->ma, REFLINK_SIZE));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->mb, REFLINK_SIZE));
+	EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->ma,
+				   REFLINK_SIZE));
+	EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->mb,
+				   REFLINK_SIZE));
+	EXPECT_EQ(-1, pattern_diff(self->ma + off, off, SZ_4K, 1));
+	EXPECT_TRUE(cpu_has_pattern(_metadata, self->mb, 0, REFLINK_SIZE, 0));
+	EXPECT_EQ(SZ_4K, pread(self->fb, back, SZ_4K, off));
+	EXPECT_EQ(-1, pattern_diff(back, off, SZ_4K, 0));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	free(back);
+}
+
+static void reflink_write(struct __test_metadata *_metadata,
+			  struct _test_data_reflink *self, bool dax, bool dedupe,
+			  bool device)
+{
+	unsigned long off = SZ_2M + 3 * SZ_4K;
+	char *buf = malloc(SZ_4K);
+	__u64 shared, faults = 0;
+	struct ev_log log;
+
+	ASSERT_NE(NULL, buf);
+	/* FIDEDUPERANGE keeps A's blocks: B now maps them */
+	shared = reflink_share(_metadata, self, dax, dedupe, off);
+	ev_drain(self->mfd);
+	pattern_fill(buf, off, SZ_4K, 1);
+	if (device) {
+		ASSERT_EQ(0, dev_access(self->mfd, HMM_DAX_WRITE,
+					self->ma + off, buf, SZ_4K, &faults));
+		TH_LOG("device write into A: %llu demand faults",
+		       (unsigned long long)faults);
+		EXPECT_LE(1, faults);
+	} else {
+		memcpy(self->ma + off, buf, SZ_4K);
+	}
+	ASSERT_EQ(0, events(self->mfd, &log));
+	ev_print(_metadata, &log);
+	if (dax)
+		EXPECT_LE(1, ev_count(&log, -1, self->ma + off, SZ_4K));
+	reflink_check_unshared(_metadata, self, dax, off, shared);
+	free(buf);
+}
+
+TEST_F_TIMEOUT(reflink, clone_cpu_write, MIRROR_TIMEOUT)
+{
+	reflink_write(_metadata, self, variant->dax, false, false);
+}
+
+TEST_F_TIMEOUT(reflink, clone_device_write, MIRROR_TIMEOUT)
+{
+	reflink_write(_metadata, self, variant->dax, false, true);
+}
+
+TEST_F_TIMEOUT(reflink, dedupe_device_write, MIRROR_TIMEOUT)
+{
+	reflink_write(_metadata, self, variant->dax, true, true);
+}
+
+/*
+ * inode: FS_XFLAG_DAX on a mirrored file of a dax=inode mount (ext4 and
+ * xfs), and on tmpfs, the control.  The flag is stored at once but the
+ * kernel applies it only when the inode is next loaded: while the file is
+ * mapped nothing changes; after it is closed and evicted, a new mapping
+ * and mirror are what statx's STATX_ATTR_DAX says.
+ */
+#define INODE_SIZE	(2 * SZ_2M)
+
+FIXTURE(inode) {
+	char path[PATH_MAX];
+	int fd, mfd;
+	char *map;
+};
+
+FIXTURE_VARIANT(inode) {
+	const char *env;
+};
+
+FIXTURE_VARIANT_ADD(inode, ext4) {
+	.env = "HMM_DAX_EXT4_INODE",
+};
+
+FIXTURE_VARIANT_ADD(inode, xfs) {
+	.env = "HMM_DAX_XFS_REFLINK",
+};
+
+FIXTURE_VARIANT_ADD(inode, tmpfs) {
+	.env = NULL,
+};
+
+FIXTURE_SETUP(inode)
+{
+	const char *root = variant->env ? getenv(variant->env) : "/tmp";
+
+	self->fd = -1;
+	self->mfd = -1;
+	if (!root)
+		SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
+		     variant->env);
+	if (!hmm_dax_loaded())
+		SKIP(return, "hmm_dax.ko is not loaded");
+	self->fd = make_file(root, INODE_SIZE, 0, self->path,
+			     sizeof(self->path));
+	ASSERT_LE(0, self->fd) TH_LOG("file in %s: %s", root,
+				      strerror(-self->fd));
+	self->mfd = open("/dev/hmm_dax0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->mfd);
+}
+
+FIXTURE_TEARDOWN(inode)
+{
+	if (self->mfd >= 0)
+		close(self->mfd);
+	if (self->map && self->map != MAP_FAILED)
+		munmap(self->map, INODE_SIZE);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->path[0])
+		unlink(self->path);
+}
+
+/*
+ * Map and mirror the file; its leaves must be fsdax pages when statx says
+ * DAX, page-cache pages otherwise, and agree with the CPU.
+ */
+static void inode_check(struct __test_metadata *_metadata,
+			struct _test_data_inode *self, int dax, const char *when)
+{
+	struct hmm_dax_leaf *lv = NULL;
+	long n;
+
+	if (!self->map) {
+		self->map = mmap_aligned(INODE_SIZE, SZ_2M,
+					 PROT_READ | PROT_WRITE, MAP_SHARED,
+					 self->fd, 0);
+		ASSERT_NE(MAP_FAILED, self->map);
+	}
+	EXPECT_EQ(dax, fd_is_dax(self->fd)) TH_LOG("%s: statx", when);
+	ASSERT_EQ(0, mirror(self->mfd, self->map, INODE_SIZE, 0, NULL));
+	n = dump(self->mfd, self->map, INODE_SIZE, &lv);
+	log_levels(_metadata, when, lv, n);
+	EXPECT_EQ(0, check_leaves(_metadata, dax ? HMM_DAX_PGMAP_FSDAX :
+				  HMM_DAX_PGMAP_NONE, lv, n, self->map,
+				  INODE_SIZE, -1)) TH_LOG("%s", when);
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, INODE_SIZE));
+	EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->map,
+				   INODE_SIZE));
+	EXPECT_TRUE(cpu_has_pattern(_metadata, self->map, 0, INODE_SIZE, 0));
+	free(lv);
+}
+
+/* Unmap, close, evict, open again. */
+static void inode_reload(struct __test_metadata *_metadata,
+			 struct _test_data_inode *self)
+{
+	ASSERT_EQ(0, munmap(self->map, INODE_SIZE));
+	self->map = NULL;
+	close(self->fd);
+	ASSERT_EQ(0, evict_inodes());
+	self->fd = open(self->path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+}
+
+TEST_F_TIMEOUT(inode, dax_flag_flip, MIRROR_TIMEOUT)
+{
+	int ret;
+
+	inode_check(_metadata, self, 0, "before the flag");
+	ret = set_xflag_dax(self->fd, true);
+	if (!variant->env) {
+		TH_LOG("FS_XFLAG_DAX on tmpfs: %s",
+		       ret ? strerror(-ret) : "set");
+		EXPECT_NE(0, ret);
+		inode_check(_metadata, self, 0, "control");
+		return;
+	}
+	ASSERT_EQ(0, ret) TH_LOG("FS_IOC_FSSETXATTR: %s", strerror(-ret));
+	EXPECT_EQ(1, xflag_dax(self->fd));
+	inode_check(_metadata, self, 0, "flag set, still mapped");
+
+	inode_reload(_metadata, self);
+	inode_check(_metadata, self, 1, "flag set, inode reloaded");
+
+	ASSERT_EQ(0, set_xflag_dax(self->fd, false));
+	EXPECT_EQ(0, xflag_dax(self->fd));
+	inode_check(_metadata, self, 1, "flag cleared, still mapped");
+
+	inode_reload(_metadata, self);
+	inode_check(_metadata, self, 0, "flag cleared, inode reloaded");
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+}
+
+/*
  * bad_input: every documented error, with its errno, on a tmpfs file:
  *
  *   self->map  [ file, 2 MiB, MAP_SHARED ][ self->hole: 2 MiB, no VMA ]
@@ -3410,6 +4174,290 @@ TEST_F(module, unload_reload)
 		TH_LOG("finit_module: %s", strerror(errno));
 	close(kofd);
 	EXPECT_EQ(HMM_DAX_NR_DEVICES, hmm_dax_nodes_present());
+}
+
+/*
+ * poison: MADV_HWPOISON on one page inside a mirrored fsdax file (on the
+ * dax=inode mounts, in a directory with FS_XFLAG_DAX), a device-dax leaf,
+ * and a tmpfs page (the control).  The kernel marks the page (device-dax:
+ * its whole folio) poisoned and unmaps it from the CPU; the mirror must
+ * drop the leaf, a device read or write there must fail and never move
+ * data, and the rest of the range must still agree.  On a file, punching
+ * the page out and writing it again gives it a fresh block or page that
+ * mirrors normally.
+ *
+ * Poison stays until the guest reboots: these tests come last in the
+ * suite, and the file variants use namespaces of their own.
+ */
+FIXTURE(poison) {
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	int fd, mfd;
+	char *map;
+	unsigned long size;
+};
+
+FIXTURE_VARIANT(poison) {
+	const char *env;
+	enum target target;
+	unsigned long size;
+	unsigned long align;
+	unsigned int pgmap;
+};
+
+FIXTURE_VARIANT_ADD(poison, ext4) {
+	VARIANT_FSDAX("HMM_DAX_EXT4_INODE"),
+};
+
+FIXTURE_VARIANT_ADD(poison, xfs) {
+	VARIANT_FSDAX("HMM_DAX_XFS_REFLINK"),
+};
+
+FIXTURE_VARIANT_ADD(poison, devdax_2m) {
+	VARIANT_DEVDAX_2M,
+};
+
+FIXTURE_VARIANT_ADD(poison, devdax_1g) {
+	VARIANT_DEVDAX_1G,
+};
+
+FIXTURE_VARIANT_ADD(poison, tmpfs) {
+	VARIANT_TMPFS,
+};
+
+/* What the SIGBUS of MADV_HWPOISON said (atomics: set in the handler). */
+static int poison_signals, poison_code, poison_lsb;
+static void *poison_addr;
+
+static void poison_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	__atomic_add_fetch(&poison_signals, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&poison_code, si->si_code, __ATOMIC_RELAXED);
+	__atomic_store_n(&poison_addr, si->si_addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&poison_lsb, si->si_addr_lsb, __ATOMIC_RELAXED);
+}
+
+FIXTURE_SETUP(poison)
+{
+	const char *where = variant->env ? getenv(variant->env) : "/tmp";
+	struct sigaction sa = {
+		.sa_sigaction = poison_sigbus,
+		.sa_flags = SA_SIGINFO,
+	};
+	int ret;
+
+	self->fd = -1;
+	self->mfd = -1;
+	self->size = variant->size;
+	if (!where)
+		SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
+		     variant->env);
+	if (!hmm_dax_loaded())
+		SKIP(return, "hmm_dax.ko is not loaded");
+	if (!has_cap_sys_admin())
+		SKIP(return, "MADV_HWPOISON needs CAP_SYS_ADMIN");
+	if (variant->target == TARGET_DEVDAX) {
+		self->fd = open(where, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, self->fd) TH_LOG("%s: %s", where,
+					      strerror(errno));
+	} else {
+		ret = make_dir(where, variant->target == TARGET_FSDAX,
+			       self->dir, sizeof(self->dir));
+		ASSERT_EQ(0, ret) TH_LOG("directory in %s: %s", where,
+					 strerror(-ret));
+		self->fd = make_file(self->dir, self->size, 0, self->path,
+				     sizeof(self->path));
+		ASSERT_LE(0, self->fd) TH_LOG("file: %s", strerror(-self->fd));
+		ASSERT_EQ(variant->target == TARGET_FSDAX,
+			  fd_is_dax(self->fd));
+	}
+	self->map = mmap_aligned(self->size, variant->align,
+				 PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+				 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	if (variant->target == TARGET_TMPFS)
+		madvise(self->map, self->size, MADV_NOHUGEPAGE);
+	self->mfd = open("/dev/hmm_dax0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->mfd);
+	__atomic_store_n(&poison_signals, 0, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+}
+
+FIXTURE_TEARDOWN(poison)
+{
+	signal(SIGBUS, SIG_DFL);
+	if (self->mfd >= 0)
+		close(self->mfd);
+	if (self->map && self->map != MAP_FAILED)
+		munmap(self->map, self->size);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->path[0])
+		unlink(self->path);
+	if (self->dir[0])
+		rmdir(self->dir);
+}
+
+/*
+ * What a CPU read of addr does now, in a child (it may take SIGBUS):
+ * 0 it read, else the signal that stopped it.
+ */
+static int cpu_read_status(const char *addr)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL);
+		(void)__atomic_load_n(addr, __ATOMIC_RELAXED);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+/*
+ * The bytes a device read refuses around the poisoned page at off: 4 KiB
+ * when only that page fails, leaf when every page of the leaf-sized unit
+ * holding it fails (64 of them tried when larger than 2 MiB), 0 (logged)
+ * when neither.
+ */
+static unsigned long poisoned_unit(struct __test_metadata *_metadata, int fd,
+				   char *map, unsigned long off,
+				   unsigned long leaf)
+{
+	unsigned long base = off & ~(leaf - 1), step, a;
+	unsigned long tried = 0, bad = 0;
+	char buf[64];
+
+	step = leaf > SZ_2M ? leaf / 64 : SZ_4K;
+	for (a = base; a < base + leaf; a += step) {
+		tried++;
+		bad += dev_read(fd, map + a, buf, sizeof(buf)) != 0;
+	}
+	if (dev_read(fd, map + off, buf, sizeof(buf)) == 0) {
+		TH_LOG("the poisoned page reads");
+		return 0;
+	}
+	TH_LOG("%lu of %lu pages tried in the %lu KiB leaf fail", bad, tried,
+	       leaf >> 10);
+	if (bad == tried)
+		return leaf;
+	if (bad == 1 || (bad == 0 && step > SZ_4K))
+		return SZ_4K;
+	return 0;
+}
+
+TEST_F_TIMEOUT(poison, madv_hwpoison, MIRROR_TIMEOUT)
+{
+	unsigned long off = self->size / 2 + 5 * SZ_4K;
+	unsigned long leaf = variant->target == TARGET_TMPFS ? SZ_4K :
+			     variant->align;
+	unsigned long unit, lost;
+	char *victim = self->map + off, *buf = malloc(SZ_4K);
+	char *canary = malloc(SZ_4K);
+	struct ev_log log;
+	__u64 before, after;
+	long n;
+	int ret;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, canary);
+	memset(canary, 0xa5, SZ_4K);
+	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size,
+			    HMM_DAX_MIRROR_WRITE, NULL));
+	before = leaf_pfn(self->mfd, victim);
+	ev_drain(self->mfd);
+	ret = madvise(victim, SZ_4K, MADV_HWPOISON) ? errno : 0;
+	if (ret == EINVAL)
+		SKIP(return, "MADV_HWPOISON: EINVAL (no CONFIG_MEMORY_FAILURE?)");
+	ASSERT_EQ(0, ret) TH_LOG("MADV_HWPOISON: %s", strerror(ret));
+	TH_LOG("SIGBUS: %d, si_code %d, si_addr %p (victim %p), si_addr_lsb %d",
+	       __atomic_load_n(&poison_signals, __ATOMIC_RELAXED),
+	       __atomic_load_n(&poison_code, __ATOMIC_RELAXED),
+	       __atomic_load_n(&poison_addr, __ATOMIC_RELAXED), victim,
+	       __atomic_load_n(&poison_lsb, __ATOMIC_RELAXED));
+	ASSERT_EQ(0, events(self->mfd, &log));
+	ev_print(_metadata, &log);
+	EXPECT_LE(1, ev_count(&log, -1, victim, SZ_4K));
+	EXPECT_EQ(0, dump_count(self->mfd, victim, SZ_4K));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
+	TH_LOG("a CPU read of the poisoned page now: %s",
+	       cpu_read_status(victim) ? "SIGBUS" : "reads");
+
+	/* the device never moves data at a poisoned page */
+	memcpy(buf, canary, SZ_4K);
+	ret = dev_read(self->mfd, victim, buf, SZ_4K);
+	TH_LOG("device read of the poisoned page: %s",
+	       ret ? strerror(-ret) : "0");
+	EXPECT_TRUE(ret == -EHWPOISON || ret == -EFAULT);
+	EXPECT_EQ(-1, first_diff(buf, canary, SZ_4K));
+	EXPECT_NE(0, dev_write(self->mfd, victim, buf, SZ_4K));
+	after = leaf_pfn(self->mfd, victim);
+	TH_LOG("victim pfn %#llx before, %#llx re-mirrored",
+	       (unsigned long long)before, (unsigned long long)after);
+
+	/*
+	 * What the device lost: the poisoned page alone, or every page of
+	 * the CPU leaf holding it (the kernel marks a large folio's head).
+	 */
+	unit = poisoned_unit(_metadata, self->mfd, self->map, off, leaf);
+	TH_LOG("the device lost %lu KiB around the poisoned page",
+	       unit >> 10);
+	ASSERT_NE(0, unit);
+	if (variant->target == TARGET_DEVDAX)
+		EXPECT_EQ(variant->align, unit);
+	if (variant->target == TARGET_TMPFS)
+		EXPECT_EQ(SZ_4K, unit);
+	lost = off & ~(unit - 1);
+
+	/* the rest of the range agrees */
+	if (lost)
+		EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->map,
+					   lost));
+	if (lost + unit < self->size)
+		EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd,
+					   self->map + lost + unit,
+					   self->size - lost - unit));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+	if (variant->target == TARGET_DEVDAX) {
+		TH_LOG("device-dax keeps the poison until reboot");
+		goto out;
+	}
+
+	/*
+	 * A file: punch out what was lost, write it again, map it afresh
+	 * (tmpfs leaves a hwpoison entry in the old mapping's page table).
+	 */
+	ASSERT_EQ(0, fallocate(self->fd, FALLOC_FL_PUNCH_HOLE |
+			       FALLOC_FL_KEEP_SIZE, lost, unit));
+	ASSERT_EQ(0, file_fill(self->fd, lost, unit, 0));
+	n = mirror(self->mfd, self->map, self->size, 0, NULL);
+	TH_LOG("mirror of the old mapping after punch and rewrite: %s",
+	       n ? strerror(-n) : "0");
+	ASSERT_EQ(0, munmap(self->map, self->size));
+	self->map = mmap_aligned(self->size, variant->align,
+				 PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+				 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	victim = self->map + off;
+	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size, 0, NULL));
+	after = leaf_pfn(self->mfd, victim);
+	TH_LOG("after punch and rewrite: pfn %#llx", (unsigned long long)after);
+	EXPECT_NE(0, after);
+	n = dev_read(self->mfd, victim, buf, SZ_4K);
+	EXPECT_EQ(0, n) TH_LOG("device read after the rewrite: %s",
+			       strerror(-n));
+	EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->map,
+				   self->size));
+	EXPECT_TRUE(cpu_has_pattern(_metadata, self->map, 0, self->size, 0));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+out:
+	free(buf);
+	free(canary);
 }
 
 TEST_HARNESS_MAIN

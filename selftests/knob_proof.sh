@@ -8,17 +8,19 @@
 # device-dax can be unbound and no test may expect the references balanced.
 #
 #   knob  planted bug                                tests that must fail
-#   0x1   invalidations zap nothing                  munmap, msync
+#   0x1   invalidations zap nothing                  munmap, msync,
+#                                                    clone_device_write
 #   0x2   no mmu_interval_read_retry() re-check      race_window, msync_race
 #   0x8   first leaf of a 2 MiB chunk a level big    leaf_level,
 #                                                    pmd_fallback_pte_first
 #   0x4   transient get_dev_pagemap() never put      refs_balanced
 #
 # Test 1 runs all these tests with fault_inject=0: they must pass, or the
-# proof proves nothing.  Only msync writes through the device, and under
-# 0x1 its stale leaf still maps the same pmem block (writeback moves no
-# data), so a wrong table cannot corrupt memory; the knobs plant their bugs
-# over pmem only.  Each knob-test pair is one result.  Output is TAP, each
+# proof proves nothing.  Under 0x1 two of them write through a stale leaf:
+# msync's still maps the same pmem block (writeback moves no data), and
+# clone_device_write's maps the block its own file A now shares with its
+# own file B, which is the corruption the test must see; nothing else can
+# be written, as the knobs plant their bugs over pmem only.  Each knob-test pair is one result.  Output is TAP, each
 # result preceded by the suite's own output as comments.  Exit status 0
 # when all is ok, 1 if not, 4 (kselftest skip) when it cannot run here.
 
@@ -37,7 +39,7 @@ declare -A what=(
 	[0x8]="install a leaf one level too large"
 )
 declare -A victim=(
-	[0x1]="munmap msync"
+	[0x1]="munmap msync clone_device_write"
 	[0x2]="race_window msync_race"
 	[0x4]=refs_balanced
 	[0x8]="leaf_level pmd_fallback_pte_first"

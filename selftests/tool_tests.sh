@@ -18,7 +18,7 @@ command -v jq >/dev/null || skip "jq not installed (make deps)"
 param=/sys/module/hmm_dax/parameters/fault_inject
 
 work=$(mktemp -d) || exit 1
-trap 'echo 0 >"$param" 2>/dev/null; rm -rf "$work" "$HMM_DAX_EXT4/tool" "$HMM_DAX_XFS/tool"' EXIT
+trap 'echo 0 >"$param" 2>/dev/null; rm -rf "$work" "$HMM_DAX_EXT4/tool" "$HMM_DAX_XFS/tool" "$HMM_DAX_XFS_REFLINK/dax/tool" "$HMM_DAX_EXT4_INODE/tool"' EXIT
 
 n=0
 failed=0
@@ -33,20 +33,28 @@ check() {
 comment() { sed 's/^/# /' "$@"; }
 
 targets=(ext4:"$HMM_DAX_EXT4/tool" xfs:"$HMM_DAX_XFS/tool"
+	 xfs-reflink:"$HMM_DAX_XFS_REFLINK/dax/tool"
+	 ext4-inode:"$HMM_DAX_EXT4_INODE/tool"
 	 devdax-2M:"$HMM_DAX_DEVDAX_2M" devdax-1G:"$HMM_DAX_DEVDAX_1G"
 	 anon:anon tmpfs:/tmp/tool-control)
-# Scenarios that do not apply, per target kind.
+# Scenarios that do not apply, per target (poison runs only when named).
+# xfs-reflink is a DAX file on the xfs with reflink=1 mounted dax=inode,
+# ext4-inode a page-cache file on the ext4 mounted dax=inode.
+fs_na="devdax-disable reflink-cow dax-flag-flip misaligned-devdax poison"
 declare -A not_applicable=(
-	[ext4]="devdax-disable" [xfs]="devdax-disable"
-	[devdax-2M]="truncate punch-hole fork-private"
-	[devdax-1G]="partial-munmap truncate punch-hole fork-private"
-	[anon]="truncate punch-hole devdax-disable"
-	[tmpfs]="devdax-disable"
+	[ext4]=$fs_na [xfs]=$fs_na
+	[xfs-reflink]="devdax-disable misaligned-devdax poison"
+	[ext4-inode]="devdax-disable map-sync reflink-cow misaligned-devdax poison"
+	[devdax-2M]="truncate punch-hole fork-private truncate-partial pmd-fallback reflink-cow dax-flag-flip poison"
+	[devdax-1G]="partial-munmap truncate punch-hole fork-private truncate-partial pmd-fallback reflink-cow dax-flag-flip poison"
+	[anon]="truncate punch-hole devdax-disable truncate-partial map-sync reflink-cow dax-flag-flip misaligned-devdax poison"
+	[tmpfs]="devdax-disable map-sync reflink-cow dax-flag-flip misaligned-devdax poison"
 )
 kver=$(uname -r)
 
 # verdicts JSON: each scenario's verdict as a comment; sets na (the
-# scenarios that do not apply) and bad (those that neither agree nor are n/a).
+# scenarios that do not apply) and bad (those that neither agree nor are
+# n/a, but for misaligned-devdax, which must be refused by the kernel).
 verdicts() {
 	jq -r '.targets[].scenarios[] | "\(.scenario) \(.verdict) \(.levels | join(",")) \(.reason // "")"' \
 		"$1" | comment
@@ -54,6 +62,7 @@ verdicts() {
 		.scenario] | join(" ")' "$1")
 	bad=$(jq -r '[.targets[].scenarios[] |
 		select(.verdict != "agree" and .verdict != "n/a") |
+		select(.scenario != "misaligned-devdax" or .verdict != "refused") |
 		.scenario] | join(" ")' "$1")
 }
 
@@ -86,6 +95,17 @@ compare_target() {
 
 for t in "${targets[@]}"; do
 	compare_target "${t%%:*}" "${t#*:}"
+done
+
+# misaligned-devdax named on its own: the kernel's refusal is an
+# environment error (exit 2) with the kernel's reason, never agreement.
+for t in "$HMM_DAX_DEVDAX_2M" "$HMM_DAX_DEVDAX_1G"; do
+	"$tool" -j compare --scenario misaligned-devdax "$t" >"$work/m"
+	rc=$?
+	verdicts "$work/m"
+	check "compare --scenario misaligned-devdax $t: exit $rc, refused with the kernel's reason" \
+		test "$rc" = 2 -a "$(jq -r '.verdict' "$work/m")" = refused -a \
+		-n "$(jq -r '.targets[].scenarios[].reason | select(test("dax_mmap: fail"))' "$work/m")"
 done
 
 # The text output is the same run printed by the same calls.
@@ -174,6 +194,7 @@ fi
 # agrees or is n/a exactly where expected, through zero-copy buffers.
 declare -A opencl_na=(
 	[ext4]="devdax-disable" [xfs]="devdax-disable"
+	[xfs-reflink]="devdax-disable" [ext4-inode]="devdax-disable"
 	[devdax-2M]="truncate punch-hole" [devdax-1G]="truncate punch-hole"
 	[anon]="truncate punch-hole devdax-disable" [tmpfs]="devdax-disable"
 )
@@ -239,6 +260,30 @@ check "fault_inject=0x1: opencl reports the mirror's stale reads (exit $rc)" \
 		.scenario] == ["truncate", "punch-hole"] and
 		([.targets[].scenarios[].steps[].divergences[] |
 		select(.what == "mirror differs")] | length > 0)' "$work/k")" = true
+
+# Knob 0x1 (invalidations ignored) must break reflink-cow: the device's
+# write lands in the blocks the clone shares.
+echo 0x1 >"$param"
+"$tool" -j compare --size 16M --scenario reflink-cow "$HMM_DAX_XFS_REFLINK/dax/tool" >"$work/k"
+rc=$?
+echo 0 >"$param"
+verdicts "$work/k"
+check "fault_inject=0x1: compare reflink-cow sees the clone change (exit $rc)" \
+	test "$rc" = 1 -a "$(jq '[.targets[].scenarios[].steps[].divergences[] |
+		select(.what == "the clone sees the device'"'"'s write")] | length' "$work/k")" -gt 0
+
+# poison named on its own, on a DAX file of its own namespace and on the
+# tmpfs control.  The poison stays until reboot: nothing after this uses
+# that namespace or that page.  Before the knob proof, as 0x4 leaves
+# references held, which every later compare reports.
+for t in "$HMM_DAX_XFS_REFLINK/dax/poison" /tmp/tool-poison; do
+	"$tool" -j compare --size 16M --scenario poison "$t" >"$work/p"
+	rc=$?
+	verdicts "$work/p"
+	check "compare --scenario poison $t: exit $rc, agree" \
+		test "$rc" = 0 -a "$(jq -r '.verdict' "$work/p")" = agree
+	rm -f "$t"
+done
 
 # The fault-injection proof: every knob makes compare --scenario all
 # diverge (exit 1) on ext4-dax or devdax-2M.

@@ -15,10 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 
 #include "hmm-dax.h"
 
@@ -44,6 +48,9 @@ struct divergence {
 	unsigned long long cpu;
 };
 
+/* /dev/kmsg, read from where compare started: the kernel's own reports. */
+static int kmsg_fd = -1;
+
 struct run {
 	struct target *t;
 	struct oracles *or;
@@ -57,6 +64,8 @@ struct run {
 	unsigned int events;
 	const char *na;			/* not applicable: why */
 	char na_buf[160];
+	const char *refused;		/* the kernel refused: why */
+	char refused_buf[256];
 	/* the current step */
 	const char *step;
 	struct divergence divs[MAX_DIVS];
@@ -516,10 +525,14 @@ static int sc_madvise_dontneed(struct run *r)
 	return 0;
 }
 
-static int sc_truncate(struct run *r)
+/*
+ * Cut the file to @size: nothing may stay mirrored beyond it, a device
+ * read there must fail, and below it the views agree before and after a
+ * re-mirror.  The size comes back after @check (may be NULL) has looked.
+ */
+static int truncate_to(struct run *r, size_t size,
+		       void (*check)(struct run *r, size_t size))
 {
-	size_t size = mid(r) - r->map + PAGE;
-
 	if (ftruncate(r->t->fd, size))
 		return out_error("ftruncate: %s", strerror(errno));
 	expect_no_leaves(r, r->map + size, r->len - size,
@@ -529,9 +542,16 @@ static int sc_truncate(struct run *r)
 			    "a device read beyond the end of the file succeeded",
 			    "device read beyond the end");
 	remirror(r, r->map, size, HMM_DAX_MIRROR_WRITE, "re-mirror to the end");
+	if (check)
+		check(r, size);
 	if (ftruncate(r->t->fd, r->t->size))
 		return out_error("ftruncate: %s", strerror(errno));
 	return 0;
+}
+
+static int sc_truncate(struct run *r)
+{
+	return truncate_to(r, mid(r) - r->map + PAGE, NULL);
 }
 
 static int sc_punch_hole(struct run *r)
@@ -817,6 +837,478 @@ static int sc_race(struct run *r)
 	return 0;
 }
 
+/* Every leaf of the 2 MiB holding the end of the file is a 4 KiB one. */
+static void end_leaves_small(struct run *r, size_t size)
+{
+	size_t base = size & ~(SZ_2M - 1), n, i;
+	struct hmm_dax_leaf *lv;
+	int ret;
+
+	begin_step(r, "leaves of the 2 MiB holding the end");
+	ret = hmm_dax_dump(r->ctx, r->map + base, size - base, &lv, &n);
+	if (ret)
+		add_div(r, "dump failed", "dump", (unsigned long)r->map + base,
+			-ret, 0);
+	for (i = 0; !ret && i < n; i++)
+		if (lv[i].level != HMM_DAX_LEVEL_PTE)
+			add_div(r, "a leaf larger than 4 KiB across the end of the file",
+				"dump", lv[i].addr, lv[i].pfn, 0);
+	if (!ret)
+		free(lv);
+	end_step(r, (size - base) / PAGE, ret ? 0 : n);
+}
+
+/*
+ * truncate-partial: the new end of the file is 20 KiB into the 2 MiB leaf
+ * below mid(): as truncate, and the piece of that 2 MiB below the end
+ * re-mirrors with leaves no larger than the CPU's 4 KiB entries.
+ */
+static int sc_truncate_partial(struct run *r)
+{
+	size_t base = (mid(r) - r->map - 1) & ~(SZ_2M - 1);
+
+	return truncate_to(r, base + 5 * PAGE, end_leaves_small);
+}
+
+/* The leaf flags of the page at addr; 0 if none. */
+static unsigned int leaf_flags_at(struct run *r, char *addr,
+				  unsigned long long *pfn)
+{
+	unsigned int flags = 0;
+	struct hmm_dax_leaf *lv;
+	size_t n;
+
+	*pfn = HMM_DAX_NO_PFN;
+	if (hmm_dax_dump(r->ctx, addr, PAGE, &lv, &n))
+		return 0;
+	if (n) {
+		flags = lv[0].flags | 0x80;
+		*pfn = lv[0].pfn + ((unsigned long)addr - lv[0].addr) / PAGE;
+	}
+	free(lv);
+	return flags;
+}
+
+/*
+ * pmd-fallback: a private mapping of huge leaves written by the CPU and
+ * by the device.  The written pages fall back to 4 KiB anonymous copies:
+ * the mirror must hold the copies, never the DAX pfn, no leaf larger than
+ * the CPU's, and the file keeps its bytes.
+ */
+static int sc_pmd_fallback(struct run *r)
+{
+	unsigned char orig[3 * PAGE], back[3 * PAGE];
+	char *dev = mid(r) - PAGE, *cpu = mid(r) + PAGE;
+	unsigned long long pfn;
+	unsigned int flags;
+	int fd = r->t->fd, i;
+
+	memcpy(orig, dev, sizeof(orig));
+	memset(cpu + 16, 0xc5, PAGE - 16);
+	check_views(r, r->map, r->len, "after a CPU write to the private mapping",
+		    0);
+	device_write_seen(r, 0xd9, "device write to the private mapping",
+			  "the CPU does not see the device's write", NULL);
+	remirror(r, r->map, r->len, 0, "re-mirror");
+	begin_step(r, "the written pages' leaves");
+	for (i = 0; i < 3; i++) {
+		flags = leaf_flags_at(r, dev + i * PAGE, &pfn);
+		if (!flags || (flags & HMM_DAX_LEAF_DEVICE) ||
+		    HMM_DAX_LEAF_TYPE(flags) != HMM_DAX_PGMAP_NONE)
+			add_div(r, "a written page is not an anonymous copy",
+				"dump", (unsigned long)dev + i * PAGE, pfn, 0);
+	}
+	end_step(r, 3, 0);
+	if (fd < 0)
+		return 0;
+	begin_step(r, "the file keeps its bytes");
+	if (pread(fd, back, sizeof(back), dev - r->map) != sizeof(back) ||
+	    memcmp(back, orig, sizeof(orig)))
+		add_div(r, "a private write reached the file", "bytes",
+			(unsigned long)dev, back[16], orig[16]);
+	end_step(r, 3, 0);
+	return 0;
+}
+
+/* FIEMAP flags of the extent holding off; -errno (-ENOENT: a hole). */
+static long extent_flags(int fd, size_t off)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent fe;
+	} x = {
+		.fm.fm_start = off,
+		.fm.fm_length = PAGE,
+		.fm.fm_extent_count = 1,
+	};
+
+	if (ioctl(fd, FS_IOC_FIEMAP, &x.fm))
+		return -errno;
+	if (!x.fm.fm_mapped_extents || x.fe.fe_logical > off)
+		return -ENOENT;
+	return x.fe.fe_flags;
+}
+
+/*
+ * map-sync: the target mapped MAP_SHARED_VALIDATE | MAP_SYNC.  On fsdax
+ * the 2 MiB at mid() is made an unwritten extent first; the device's
+ * write fault must leave it written (the synchronous fault made the
+ * allocation durable) and the views must agree.  A non-DAX file must be
+ * refused with EOPNOTSUPP.
+ */
+static int sc_map_sync(struct run *r)
+{
+	const int flags = MAP_SHARED_VALIDATE | MAP_SYNC;
+	size_t off = (mid(r) - r->map) & ~(SZ_2M - 1);
+	char *m;
+	long ext;
+
+	if (r->t->kind == TARGET_ANON)
+		return not_applicable(r, "%s memory has no MAP_SYNC", "anonymous");
+	if (r->t->kind == TARGET_DAXFILE &&
+	    (fallocate(r->t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		       off, SZ_2M) ||
+	     fallocate(r->t->fd, FALLOC_FL_KEEP_SIZE, off, SZ_2M)))
+		return out_error("make an unwritten extent: %s", strerror(errno));
+	m = map_aligned(r->len, r->t->unit, PROT_READ | PROT_WRITE, flags,
+			r->t->fd);
+	if (m == MAP_FAILED && errno == EOPNOTSUPP &&
+	    r->t->kind == TARGET_FILE)
+		return not_applicable(r, "the kernel refuses MAP_SYNC of a non-DAX file (%s)",
+				      strerror(EOPNOTSUPP));
+	begin_step(r, "MAP_SYNC");
+	if (m == MAP_FAILED)
+		add_div(r, "MAP_SYNC refused", "errno", 0, errno, 0);
+	else if (r->t->kind == TARGET_FILE)
+		add_div(r, "MAP_SYNC of a non-DAX file was accepted", "errno",
+			(unsigned long)m, 0, EOPNOTSUPP);
+	end_step(r, 0, 0);
+	if (m == MAP_FAILED || r->t->kind == TARGET_FILE) {
+		if (m != MAP_FAILED)
+			munmap(m, r->len);
+		return 0;
+	}
+	munmap(r->map, r->len);
+	r->map = m;
+	if (r->t->kind == TARGET_DAXFILE) {
+		ext = extent_flags(r->t->fd, off);
+		begin_step(r, "the extent before the write");
+		if (ext < 0 || !(ext & FIEMAP_EXTENT_UNWRITTEN))
+			add_div(r, "not an unwritten extent", "extents",
+				(unsigned long)m + off, ext, 0);
+		end_step(r, 0, 0);
+	}
+	device_write_seen(r, 0xda, "device write through MAP_SYNC",
+			  "the CPU does not see the device's write", NULL);
+	if (r->t->kind == TARGET_DAXFILE) {
+		ext = extent_flags(r->t->fd, mid(r) - m);
+		begin_step(r, "the extent when the write returned");
+		if (ext < 0 || (ext & FIEMAP_EXTENT_UNWRITTEN))
+			add_div(r, "the written extent is still unwritten",
+				"extents", (unsigned long)mid(r), ext, 0);
+		end_step(r, 0, 0);
+	}
+	fill_tags(r, r->map, r->len, 0);
+	remirror(r, r->map, r->len, HMM_DAX_MIRROR_WRITE, "re-mirror");
+	return 0;
+}
+
+/*
+ * reflink-cow: FICLONE the target into a new file B, then a device write
+ * into the target.  The shared blocks must be unshared: the written page
+ * moves to a new pfn (fsdax), B keeps the old bytes, and the views agree.
+ */
+static int sc_reflink_cow(struct run *r)
+{
+	unsigned char old[2 * PAGE], back[2 * PAGE];
+	unsigned long long before, after;
+	char clone[sizeof(r->t->path) + 16];
+	int fd, err;
+
+	/* the blocks under mid() now, which the clone will share */
+	memcpy(old, mid(r) - PAGE, sizeof(old));
+	leaf_flags_at(r, mid(r), &before);
+	snprintf(clone, sizeof(clone), "%s.clone", r->t->path);
+	fd = open(clone, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return out_error("%s: %s", clone, strerror(errno));
+	unlink(clone);
+	if (ioctl(fd, FICLONE, r->t->fd)) {
+		err = errno;
+		close(fd);
+		return not_applicable(r, "FICLONE: %s (the file system shares no blocks)",
+				      strerror(err));
+	}
+	check_views(r, r->map, r->len, "after FICLONE", 0);
+	device_write_seen(r, 0xdb, "device write into the shared blocks",
+			  "the CPU does not see the device's write", NULL);
+	leaf_flags_at(r, mid(r), &after);
+	begin_step(r, "unshared");
+	if (r->t->kind == TARGET_DAXFILE && before == after)
+		add_div(r, "the written page kept the shared pfn", "dump",
+			(unsigned long)mid(r), after, before);
+	err = pread(fd, back, sizeof(back), mid(r) - PAGE - r->map) !=
+	      (ssize_t)sizeof(back);
+	if (err || memcmp(back, old, sizeof(old)))
+		add_div(r, "the clone sees the device's write", "bytes",
+			(unsigned long)mid(r) - PAGE, back[0], old[0]);
+	end_step(r, 2, 0);
+	close(fd);
+	/* a read mirror: a write one would unshare every block */
+	remirror(r, r->map, r->len, 0, "read mirror after the write");
+	return 0;
+}
+
+static int set_dax_flag(int fd, int on)
+{
+	struct fsxattr fa;
+
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fa))
+		return -errno;
+	fa.fsx_xflags = on ? fa.fsx_xflags | FS_XFLAG_DAX :
+			     fa.fsx_xflags & ~FS_XFLAG_DAX;
+	return ioctl(fd, FS_IOC_FSSETXATTR, &fa) ? -errno : 0;
+}
+
+static int is_dax(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return -errno;
+	return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+/*
+ * Unmap and close the target, evict its inode, open it again at the same
+ * descriptor (the extents oracle holds it).  0 or exit 2.
+ */
+static int reload_inode(struct run *r)
+{
+	int fd, old = r->t->fd;
+
+	munmap(r->map, r->len);
+	r->map = NULL;
+	close(old);
+	sync();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "2", 1) != 1) {
+		if (fd >= 0)
+			close(fd);
+		r->t->fd = open(r->t->path, O_RDWR | O_CLOEXEC);
+		return out_error("drop_caches: %s", strerror(errno));
+	}
+	close(fd);
+	fd = open(r->t->path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && fd != old) {
+		dup3(fd, old, O_CLOEXEC);
+		close(fd);
+	}
+	r->t->fd = fd < 0 ? -1 : old;
+	if (fd < 0)
+		return out_error("%s: open again: %s", r->t->path,
+				 strerror(errno));
+	return 0;
+}
+
+/* After a reload: statx says want, and the leaves are of that kind. */
+static int flip_check(struct run *r, int want, const char *step)
+{
+	struct hmm_dax_extents *ext = r->or->ext;
+	unsigned long long pfn;
+	unsigned int flags;
+	int ret;
+
+	r->map = target_map(r->t, r->len, 0);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
+		return out_error("%s: mmap again: %s", r->t->path,
+				 strerror(errno));
+	}
+	if (!want)
+		r->or->ext = NULL;	/* page cache: no extents view */
+	remirror(r, r->map, r->len, 0, step);
+	r->or->ext = ext;
+	ret = is_dax(r->t->fd);
+	flags = leaf_flags_at(r, mid(r), &pfn);
+	begin_step(r, "statx and the leaves");
+	if (ret != want)
+		add_div(r, "statx STATX_ATTR_DAX is not what the flag says",
+			"statx", (unsigned long)mid(r), ret, want);
+	if (!!(flags & HMM_DAX_LEAF_DEVICE) != want)
+		add_div(r, want ? "a page-cache leaf on a DAX file" :
+			"a DAX leaf on a page-cache file", "dump",
+			(unsigned long)mid(r), pfn, 0);
+	end_step(r, 1, 0);
+	return 0;
+}
+
+/*
+ * dax-flag-flip: flip FS_XFLAG_DAX of the target on a dax=inode mount.
+ * While it is mapped nothing changes; once the inode is evicted, a new
+ * mapping and mirror are what statx says.  The flag is flipped back the
+ * same way.
+ */
+static int sc_dax_flag_flip(struct run *r)
+{
+	int was = r->t->kind == TARGET_DAXFILE, ret;
+
+	ret = set_dax_flag(r->t->fd, !was);
+	if (ret)
+		return not_applicable(r, "FS_IOC_FSSETXATTR: %s",
+				      strerror(-ret));
+	check_views(r, r->map, r->len, "flag flipped, still mapped", CHECK_FULL);
+	begin_step(r, "statx while mapped");
+	if (is_dax(r->t->fd) != was)
+		add_div(r, "the DAX state changed under the mapping", "statx",
+			(unsigned long)r->map, !was, was);
+	end_step(r, 0, 0);
+	ret = reload_inode(r);
+	if (!ret && is_dax(r->t->fd) == was) {
+		set_dax_flag(r->t->fd, was);
+		ret = reload_inode(r);
+		if (!ret)
+			ret = flip_check(r, was, "mirror after the reload");
+		return ret ? ret :
+		       not_applicable(r, "the mount ignores FS_XFLAG_DAX (%s)",
+				      "not dax=inode");
+	}
+	if (!ret)
+		ret = flip_check(r, !was, "mirror after the reload");
+	if (!ret)
+		ret = set_dax_flag(r->t->fd, was) ?
+		      out_error("FS_IOC_FSSETXATTR back: %s", strerror(errno)) :
+		      reload_inode(r);
+	if (!ret)
+		ret = flip_check(r, was, "mirror after flipping back");
+	return ret;
+}
+
+/* The SIGBUS that MADV_HWPOISON sends the caller: taken, and ignored. */
+static void poison_sigbus(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * poison: MADV_HWPOISON on the page at mid().  The mirror must drop it, a
+ * device read there must fail, and the rest must agree; a file then gets
+ * the lost 2 MiB punched out and written again, and mirrors normally.  The
+ * poison stays until reboot, so only --scenario poison runs it.
+ */
+static int scenario_named;
+
+static int sc_poison(struct run *r)
+{
+	struct sigaction sa = { .sa_handler = poison_sigbus }, old;
+	size_t lost = r->t->kind == TARGET_DEVDAX ? r->t->unit : SZ_2M;
+	size_t base = (mid(r) - r->map) & ~(lost - 1);
+	int err;
+
+	if (!scenario_named)
+		return not_applicable(r, "destructive: %s",
+				      "the poison stays until reboot, so it runs only when named");
+	sigaction(SIGBUS, &sa, &old);
+	err = madvise(mid(r), PAGE, MADV_HWPOISON) ? errno : 0;
+	sigaction(SIGBUS, &old, NULL);
+	if (err)
+		return out_error("MADV_HWPOISON: %s%s", strerror(err),
+				 err == EPERM ? " (needs CAP_SYS_ADMIN)" :
+				 err == EINVAL ? " (no CONFIG_MEMORY_FAILURE?)" :
+				 "");
+	expect_no_leaves(r, mid(r), PAGE, "after MADV_HWPOISON, its page");
+	expect_access_error(r, mid(r), 0,
+			    "a device read of the poisoned page succeeded",
+			    "device read of the poisoned page");
+	if (base)
+		remirror(r, r->map, base, 0, "re-mirror below the lost unit");
+	if (base + lost < r->len)
+		remirror(r, r->map + base + lost, r->len - base - lost, 0,
+			 "re-mirror above the lost unit");
+	if (!(K_FILES & KIND_BIT(r->t->kind)))
+		return 0;
+	if (fallocate(r->t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      base, lost) ||
+	    fallocate(r->t->fd, FALLOC_FL_KEEP_SIZE, base, lost))
+		return out_error("punch out the poison: %s", strerror(errno));
+	munmap(r->map, r->len);
+	return remap(r, "mirror after punching out the poison");
+}
+
+/* The kernel's last log line holding what, in buf; 0 if none. */
+static int kmsg_reason(const char *what, char *buf, size_t len)
+{
+	char rec[1024], *msg, *nl;
+	int found = 0;
+	ssize_t n;
+
+	while (kmsg_fd >= 0) {
+		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		if (!msg || !strstr(msg, what))
+			continue;
+		nl = strchr(++msg, '\n');
+		if (nl)
+			*nl = 0;
+		snprintf(buf, len, "%s", msg);
+		found = 1;
+	}
+	return found;
+}
+
+/*
+ * misaligned-devdax: mappings that break a device-dax node's alignment (an
+ * address 4 KiB off, half a unit, MAP_PRIVATE) must each be refused.  All
+ * refused is verdict "refused" with the kernel's reason, never agreement;
+ * one accepted is a divergence.
+ */
+static int sc_misaligned_devdax(struct run *r)
+{
+	static const char * const what[] = {
+		"an address 4 KiB off the alignment", "half a unit",
+		"MAP_PRIVATE",
+	};
+	size_t u = r->t->unit, len[] = { u, u / 2, u };
+	char *res, *at[3], *m;
+	unsigned int i, refused = 0;
+	int err = 0;
+
+	res = map_aligned(2 * u, u, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
+	if (res == MAP_FAILED)
+		return out_error("mmap: %s", strerror(errno));
+	at[0] = res + PAGE;
+	at[1] = res;
+	at[2] = res;
+	begin_step(r, "misaligned mappings");
+	for (i = 0; i < 3; i++) {
+		m = mmap(at[i], len[i], PROT_READ, MAP_FIXED |
+			 (i == 2 ? MAP_PRIVATE : MAP_SHARED), r->t->fd, 0);
+		if (m == MAP_FAILED) {
+			err = errno;
+			refused++;
+			continue;
+		}
+		add_div(r, what[i], "mmap", (unsigned long)m, 0, EINVAL);
+	}
+	end_step(r, 0, 0);
+	munmap(res, 2 * u);
+	if (refused == 3) {
+		char why[sizeof(r->refused_buf) - 64] = "no log line";
+
+		kmsg_reason("dax_mmap", why, sizeof(why));
+		snprintf(r->refused_buf, sizeof(r->refused_buf),
+			 "the kernel refuses: %s (%s)", strerror(err), why);
+		r->refused = r->refused_buf;
+	}
+	return 0;
+}
+
 static const struct scenario scenarios[] = {
 	{ "cpu-write", 0, K_ALL, NULL, sc_cpu_write },
 	{ "device-write", 0, K_ALL, NULL, sc_device_write },
@@ -834,6 +1326,16 @@ static const struct scenario scenarios[] = {
 	{ "devdax-disable", 0, K_DEVDAX, "%s cannot be unbound",
 	  sc_devdax_disable },
 	{ "race", 0, K_ALL, NULL, sc_race },
+	{ "truncate-partial", 0, K_FILES, "%s is not a file",
+	  sc_truncate_partial },
+	{ "pmd-fallback", 1, K_ALL & ~K_DEVDAX,
+	  "%s refuses MAP_PRIVATE", sc_pmd_fallback },
+	{ "map-sync", 0, K_ALL, NULL, sc_map_sync },
+	{ "reflink-cow", 0, K_FILES, "%s is not a file", sc_reflink_cow },
+	{ "dax-flag-flip", 0, K_FILES, "%s is not a file", sc_dax_flag_flip },
+	{ "misaligned-devdax", 0, K_DEVDAX, "%s is not device-dax",
+	  sc_misaligned_devdax },
+	{ "poison", 0, K_ALL, NULL, sc_poison },	/* last: it is for good */
 };
 
 #define NR_SCENARIOS ARRAY_SIZE(scenarios)
@@ -947,9 +1449,9 @@ static void print_oracles(const struct oracles *or)
 	out_close_object();
 }
 
-enum verdict { V_AGREE, V_DIVERGE, V_NA, V_ERROR };
+enum verdict { V_AGREE, V_DIVERGE, V_NA, V_REFUSED, V_ERROR };
 static const char * const verdict_names[] = {
-	"agree", "diverge", "n/a", "error",
+	"agree", "diverge", "n/a", "refused", "error",
 };
 
 struct cell {
@@ -985,8 +1487,6 @@ static void count_events(struct run *r)
  * scenario ran ("bad pud", a WARNING, a BUG): printed with the scenario and
  * marked in the table.  They are the kernel's findings, not divergences.
  */
-static int kmsg_fd = -1;
-
 static void kmsg_open(void)
 {
 	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -1086,6 +1586,8 @@ close_steps:
 		v = V_NA;
 	else if (r.diverged)
 		v = V_DIVERGE;
+	else if (r.refused)
+		v = V_REFUSED;
 	leaf_levels_text(lv, sizeof(lv), r.levels);
 	out_str("verdict", NULL, verdict_names[v]);
 	out_text("  %-17s %-8s %-8s", sc->name, v == V_DIVERGE ? "DIVERGE" : verdict_names[v],
@@ -1098,7 +1600,8 @@ close_steps:
 	out_u64("divergences", r.diverged ? " %llu divergences" : NULL,
 		r.diverged);
 	out_u64("events", NULL, r.events);
-	out_str("reason", r.na ? " %s" : NULL, r.na ? r.na : "");
+	out_str("reason", r.na || r.refused ? " %s" : NULL,
+		r.na ? r.na : r.refused ? r.refused : "");
 	out_text("\n");
 	out_close_object();
 	cell->v = v;
@@ -1140,6 +1643,7 @@ static void print_table(char labels[][16], struct cell (*cells)[NR_SCENARIOS],
 int cmd_compare(int argc, char **argv)
 {
 	unsigned int which[NR_SCENARIOS], ns = 0, nt, i, s, diverged = 0;
+	unsigned int refused = 0;
 	struct cell (*cells)[NR_SCENARIOS] = NULL;
 	char (*labels)[16] = NULL;
 	struct hmm_dax_ctx *monitor;
@@ -1165,6 +1669,7 @@ int cmd_compare(int argc, char **argv)
 			return out_error("--scenario: unknown scenario '%s' (see man hmm-dax)",
 					 o.scenario);
 		which[ns++] = sc - scenarios;
+		scenario_named = 1;
 	}
 	ret = open_ctx(&monitor, o.device);
 	if (ret)
@@ -1205,6 +1710,7 @@ int cmd_compare(int argc, char **argv)
 				break;
 			}
 			diverged += v == V_DIVERGE;
+			refused += v == V_REFUSED;
 		}
 		out_close_array();
 		out_close_object();
@@ -1215,8 +1721,15 @@ int cmd_compare(int argc, char **argv)
 	}
 	out_close_array();
 	print_table(labels, cells, nt, which, ns);
-	out_str("verdict", "\nverdict: %s\n", diverged ? "diverge" : "agree");
-	ret = diverged ? HMM_DAX_EXIT_DIVERGE : HMM_DAX_EXIT_AGREE;
+	/*
+	 * A refusal named on its own is an environment error (exit 2): the
+	 * kernel would not map what was asked.  Under "all" it is a cell.
+	 */
+	refused = scenario_named && refused;
+	out_str("verdict", "\nverdict: %s\n", diverged ? "diverge" :
+		refused ? "refused" : "agree");
+	ret = diverged ? HMM_DAX_EXIT_DIVERGE :
+	      refused ? HMM_DAX_EXIT_ERROR : HMM_DAX_EXIT_AGREE;
 out:
 	free(cells);
 	free(labels);
