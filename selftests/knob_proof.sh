@@ -20,9 +20,10 @@
 # msync's still maps the same pmem block (writeback moves no data), and
 # clone_device_write's maps the block its own file A now shares with its
 # own file B, which is the corruption the test must see; nothing else can
-# be written, as the knobs plant their bugs over pmem only.  Each knob-test pair is one result.  Output is TAP, each
-# result preceded by the suite's own output as comments.  Exit status 0
-# when all is ok, 1 if not, 4 (kselftest skip) when it cannot run here.
+# be written, as the knobs plant their bugs over pmem only.  Each knob-test
+# pair is one result.  Output is TAP, each result preceded by the suite's
+# own output as comments.  Exit status 0 when all is ok, 1 if not, 4
+# (kselftest skip) when it cannot run here.
 
 # shellcheck source=hmm_dax_lib.sh
 . "$(dirname "$0")/hmm_dax_lib.sh"
