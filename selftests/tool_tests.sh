@@ -40,15 +40,15 @@ targets=(ext4:"$HMM_DAX_EXT4/tool" xfs:"$HMM_DAX_XFS/tool"
 # Scenarios that do not apply, per target (poison runs only when named).
 # xfs-reflink is a DAX file on the xfs with reflink=1 mounted dax=inode,
 # ext4-inode a page-cache file on the ext4 mounted dax=inode.
-fs_na="devdax-disable reflink-cow dax-flag-flip misaligned-devdax poison"
+fs_na="devdax-disable dax-flag-flip reflink-cow misaligned-devdax poison"
 declare -A not_applicable=(
 	[ext4]=$fs_na [xfs]=$fs_na
 	[xfs-reflink]="devdax-disable misaligned-devdax poison"
 	[ext4-inode]="devdax-disable map-sync reflink-cow misaligned-devdax poison"
-	[devdax-2M]="truncate punch-hole fork-private truncate-partial pmd-fallback reflink-cow dax-flag-flip poison"
-	[devdax-1G]="partial-munmap truncate punch-hole fork-private truncate-partial pmd-fallback reflink-cow dax-flag-flip poison"
-	[anon]="truncate punch-hole devdax-disable truncate-partial map-sync reflink-cow dax-flag-flip misaligned-devdax poison"
-	[tmpfs]="devdax-disable map-sync reflink-cow dax-flag-flip misaligned-devdax poison"
+	[devdax-2M]="truncate punch-hole fork-private truncate-partial pmd-fallback dax-flag-flip reflink-cow poison"
+	[devdax-1G]="partial-munmap truncate punch-hole fork-private truncate-partial pmd-fallback dax-flag-flip reflink-cow poison"
+	[anon]="truncate punch-hole devdax-disable truncate-partial map-sync dax-flag-flip reflink-cow misaligned-devdax poison"
+	[tmpfs]="devdax-disable map-sync dax-flag-flip reflink-cow misaligned-devdax poison"
 )
 kver=$(uname -r)
 
