@@ -1180,8 +1180,9 @@ static int sc_dax_flag_flip(struct run *r)
 	if (!ret) {
 		ret = set_dax_flag(r->t->fd, was);
 		/* 6.1's xfs: no FS_XFLAG_DAX on a reflinked file (EINVAL) */
-		ret = ret ? out_error("%s: FS_IOC_FSSETXATTR, flipping the flag back: %s (the file is left %s)",
+		ret = ret ? out_error("%s: flipping FS_XFLAG_DAX back: %s (%s %s)",
 				      r->t->path, strerror(-ret),
+				      "the file is left",
 				      was ? "without it" : "with it") :
 			    reload_inode(r);
 	}
