@@ -65,6 +65,7 @@ struct run {
 	const char *na;			/* not applicable: why */
 	char na_buf[160];
 	const char *refused;		/* the kernel refused: why */
+	const char *refused_log;	/* and its log line holding this */
 	char refused_buf[256];
 	/* the current step */
 	const char *step;
@@ -1072,35 +1073,23 @@ static int set_dax_flag(int fd, int on)
 	return ioctl(fd, FS_IOC_FSSETXATTR, &fa) ? -errno : 0;
 }
 
-static int is_dax(int fd)
-{
-	struct statx stx;
-
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
-		return -errno;
-	return !!(stx.stx_attributes & STATX_ATTR_DAX);
-}
-
 /*
  * Unmap and close the target, evict its inode, open it again at the same
  * descriptor (the extents oracle holds it).  0 or exit 2.
  */
 static int reload_inode(struct run *r)
 {
-	int fd, old = r->t->fd;
+	int fd, old = r->t->fd, ret;
 
 	munmap(r->map, r->len);
 	r->map = NULL;
 	close(old);
 	sync();
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "2", 1) != 1) {
-		if (fd >= 0)
-			close(fd);
+	ret = write_param("/proc/sys/vm/drop_caches", "2");
+	if (ret) {
 		r->t->fd = open(r->t->path, O_RDWR | O_CLOEXEC);
-		return out_error("drop_caches: %s", strerror(errno));
+		return out_error("drop_caches: %s", strerror(-ret));
 	}
-	close(fd);
 	fd = open(r->t->path, O_RDWR | O_CLOEXEC);
 	if (fd >= 0 && fd != old) {
 		dup3(fd, old, O_CLOEXEC);
@@ -1131,7 +1120,7 @@ static int flip_check(struct run *r, int want, const char *step)
 		r->or->ext = NULL;	/* page cache: no extents view */
 	remirror(r, r->map, r->len, 0, step);
 	r->or->ext = ext;
-	ret = is_dax(r->t->fd);
+	ret = target_is_dax(r->t->fd);
 	flags = leaf_flags_at(r, mid(r), &pfn);
 	begin_step(r, "statx and the leaves");
 	if (ret != want)
@@ -1153,7 +1142,7 @@ static int flip_check(struct run *r, int want, const char *step)
  */
 static int sc_dax_flag_flip(struct run *r)
 {
-	int was = r->t->kind == TARGET_DAXFILE, ret;
+	int was = r->t->kind == TARGET_DAXFILE, ignored, ret;
 
 	ret = set_dax_flag(r->t->fd, !was);
 	if (ret)
@@ -1161,21 +1150,15 @@ static int sc_dax_flag_flip(struct run *r)
 				      strerror(-ret));
 	check_views(r, r->map, r->len, "flag flipped, still mapped", CHECK_FULL);
 	begin_step(r, "statx while mapped");
-	if (is_dax(r->t->fd) != was)
+	if (target_is_dax(r->t->fd) != was)
 		add_div(r, "the DAX state changed under the mapping", "statx",
 			(unsigned long)r->map, !was, was);
 	end_step(r, 0, 0);
 	ret = reload_inode(r);
-	if (!ret && is_dax(r->t->fd) == was) {
-		set_dax_flag(r->t->fd, was);
-		ret = reload_inode(r);
-		if (!ret)
-			ret = flip_check(r, was, "mirror after the reload");
-		return ret ? ret :
-		       not_applicable(r, "the mount ignores FS_XFLAG_DAX (%s)",
-				      "not dax=inode");
-	}
-	if (!ret)
+	if (ret)
+		return ret;
+	ignored = target_is_dax(r->t->fd) == was;
+	if (!ignored)
 		ret = flip_check(r, !was, "mirror after the reload");
 	if (!ret) {
 		ret = set_dax_flag(r->t->fd, was);
@@ -1188,6 +1171,9 @@ static int sc_dax_flag_flip(struct run *r)
 	}
 	if (!ret)
 		ret = flip_check(r, was, "mirror after flipping back");
+	if (!ret && ignored)
+		return not_applicable(r, "the mount ignores FS_XFLAG_DAX (%s)",
+				      "not dax=inode");
 	return ret;
 }
 
@@ -1242,32 +1228,6 @@ static int sc_poison(struct run *r)
 	return remap(r, "mirror after punching out the poison");
 }
 
-/* The kernel's last log line holding what, in buf; 0 if none. */
-static int kmsg_reason(const char *what, char *buf, size_t len)
-{
-	char rec[1024], *msg, *nl;
-	int found = 0;
-	ssize_t n;
-
-	while (kmsg_fd >= 0) {
-		n = read(kmsg_fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = 0;
-		msg = strchr(rec, ';');
-		if (!msg || !strstr(msg, what))
-			continue;
-		nl = strchr(++msg, '\n');
-		if (nl)
-			*nl = 0;
-		snprintf(buf, len, "%s", msg);
-		found = 1;
-	}
-	return found;
-}
-
 /*
  * misaligned-devdax: mappings that break a device-dax node's alignment (an
  * address 4 KiB off, half a unit, MAP_PRIVATE) must each be refused.  All
@@ -1306,12 +1266,11 @@ static int sc_misaligned_devdax(struct run *r)
 	end_step(r, 0, 0);
 	munmap(res, 2 * u);
 	if (refused == 3) {
-		char why[sizeof(r->refused_buf) - 64] = "no log line";
-
-		kmsg_reason("dax_mmap", why, sizeof(why));
+		/* the kernel's log line is added when the log is read */
 		snprintf(r->refused_buf, sizeof(r->refused_buf),
-			 "the kernel refuses: %s (%s)", strerror(err), why);
+			 "the kernel refuses: %s", strerror(err));
 		r->refused = r->refused_buf;
+		r->refused_log = "dax_mmap";
 	}
 	return 0;
 }
@@ -1502,7 +1461,12 @@ static void kmsg_open(void)
 		lseek(kmsg_fd, 0, SEEK_END);
 }
 
-static unsigned int kmsg_scan(void)
+/*
+ * Read the kernel's new log records: print the ones that report something
+ * wrong, and copy the last one holding @what (may be NULL) into @line.
+ * Returns how many reported something wrong.
+ */
+static unsigned int kmsg_scan(const char *what, char *line, size_t len)
 {
 	static const char * const bad[] = {
 		"bad pud", "bad pmd", "bad pte", "BUG", "WARNING", "Bad rss",
@@ -1527,6 +1491,8 @@ static unsigned int kmsg_scan(void)
 		nl = strchr(msg, '\n');
 		if (nl)
 			*nl = 0;
+		if (what && strstr(msg, what))
+			snprintf(line, len, "%s", msg);
 		for (i = 0; i < ARRAY_SIZE(bad); i++)
 			if (strstr(msg, bad[i]))
 				break;
@@ -1589,7 +1555,16 @@ static enum verdict run_scenario(struct target *t, struct oracles *or,
 	end_step(&r, 0, 0);
 close_steps:
 	out_close_array();
-	cell->kernel_log = kmsg_scan();
+	if (r.refused) {
+		char why[sizeof(r.refused_buf) - 64] = "no log line";
+		size_t at = strlen(r.refused_buf);
+
+		cell->kernel_log = kmsg_scan(r.refused_log, why, sizeof(why));
+		snprintf(r.refused_buf + at, sizeof(r.refused_buf) - at,
+			 " (%s)", why);
+	} else {
+		cell->kernel_log = kmsg_scan(NULL, NULL, 0);
+	}
 	if (r.na)
 		v = V_NA;
 	else if (r.diverged)
@@ -1706,7 +1681,8 @@ int cmd_compare(int argc, char **argv)
 		out_str("kind", ", %s)", t.kind_name);
 		out_u64("size", ", %llu bytes\n", t.size);
 		print_oracles(&or);
-		kmsg_scan();	/* what the pagemap probe made the kernel say */
+		/* what the pagemap probe made the kernel say */
+		kmsg_scan(NULL, NULL, 0);
 		out_open_array("scenarios");
 		for (s = 0; s < ns; s++) {
 			out_progress("[%s %u/%u] %s ...", labels[i], s + 1, ns,

@@ -63,6 +63,7 @@ struct target {
 int target_open(struct target *t, const char *path, size_t size);
 void target_close(struct target *t);
 void *target_map(struct target *t, size_t len, int private_map);
+int target_is_dax(int fd);
 void *map_aligned(size_t len, size_t align, int prot, int flags, int fd);
 int target_devdax_set(struct target *t, int enable);
 int target_devdax_rebind(struct target *t);

@@ -74,10 +74,20 @@ static int target_devdax(struct target *t, dev_t rdev, size_t size)
 	return 0;
 }
 
-static int target_file(struct target *t, size_t size)
+/* Whether the kernel accesses file @fd with DAX (statx): 1, 0 or -errno. */
+int target_is_dax(int fd)
 {
 	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return -errno;
+	return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+static int target_file(struct target *t, size_t size)
+{
 	struct stat st;
+	int dax;
 
 	t->fd = open(t->path, O_RDWR | O_CLOEXEC);
 	if (t->fd < 0 && errno == ENOENT && size) {
@@ -108,10 +118,10 @@ static int target_file(struct target *t, size_t size)
 				 strerror(errno));
 	t->size = size;
 	t->unit = SZ_2M;
-	if (statx(t->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
-		return out_error("%s: statx: %s", t->path, strerror(errno));
-	t->kind = stx.stx_attributes & STATX_ATTR_DAX ? TARGET_DAXFILE :
-							 TARGET_FILE;
+	dax = target_is_dax(t->fd);
+	if (dax < 0)
+		return out_error("%s: statx: %s", t->path, strerror(-dax));
+	t->kind = dax ? TARGET_DAXFILE : TARGET_FILE;
 	snprintf(t->kind_name, sizeof(t->kind_name), "%s",
 		 t->kind == TARGET_DAXFILE ? "fsdax" : "file");
 	return 0;
