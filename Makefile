@@ -14,7 +14,17 @@ KVER ?=
 K := scripts/kernels.sh
 installed = $(shell . ./$(K); for k in $(KERNELS_ALL); do \
 		kernel_version $$k >/dev/null && echo $$k; done)
-KERNELS = $(if $(KVER),$(KVER),$(installed))
+# KERNEL=PATH: your own kernel, a built tree or a bzImage whose modules
+# MODULES=DIR holds (an INSTALL_MOD_PATH tree).  make, make check and
+# make demo then build for it and run on it alone.
+KERNEL ?=
+MODULES ?=
+OWN := $(if $(filter-out 6.1 6.12 newest all,$(KERNEL)),$(abspath $(KERNEL)))
+ifneq ($(MODULES),)
+export HMM_DAX_MODULES := $(abspath $(MODULES))
+endif
+KERNELS = $(or $(OWN),$(KVER),$(installed))
+CHECK_KERNELS = $(or $(OWN),$(KERNELS_ALL))
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
@@ -26,7 +36,7 @@ MAKEFLAGS += --no-print-directory
 , := ,
 
 .PHONY: all deps modules userspace selftests selftests-install unit testbed \
-	check guest-check knob-proof \
+	check guest-check knob-proof check-debug check-debug-proof matrix \
 	demo bench peer install checkpatch clean help
 
 all: modules peer userspace selftests
@@ -39,6 +49,11 @@ help:
 	@echo 'make bench        boot each kernel, time mirroring against size and test_hmm'
 	@echo 'make install      tool, library, header, man page, module (DESTDIR, PREFIX)'
 	@echo 'make check        deps, build, host unit tests, guest suite on every kernel'
+	@echo 'make check KERNEL=PATH [MODULES=DIR]'
+	@echo '                  the same on your own kernel (a built tree or a bzImage)'
+	@echo 'make check-debug  the suite and the tool on a KASAN/lockdep/kmemleak kernel'
+	@echo 'make check-debug-proof  show that check-debug fails on a leak'
+	@echo 'make matrix       compare on every target and kernel: JSON and HTML report'
 	@echo 'make checkpatch   kernel style check of the module'
 
 deps:
@@ -98,17 +113,23 @@ $(B)/include/kselftest_harness.h: scripts/linux-source.sh
 	./scripts/linux-source.sh $(B)/include
 	@touch $@
 
-selftests: $(B)/selftests/hmm_dax_tests
+selftests: $(B)/selftests/hmm_dax_tests $(B)/selftests/known_bug
 
 $(B)/selftests/hmm_dax_tests: selftests/hmm_dax_tests.c kernel/hmm_dax_uapi.h \
-		$(B)/include/kselftest_harness.h
+		selftests/known_bugs.h $(B)/include/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SELFTEST_WARN) -I$(B)/include -o $@ $<
+
+# The table of known kernel bugs, for the shell tests.
+$(B)/selftests/known_bug: selftests/known_bug.c selftests/known_bugs.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
 # A kselftest collection, as `make -C tools/testing/selftests install` makes
 # one: run_kselftest.sh, kselftest-list.txt and the hmm_dax collection.
 INSTALL_PATH ?= $(CURDIR)/$(B)/kselftest
-KSFT_FILES := $(B)/selftests/hmm_dax_tests selftests/run_tests.sh \
+KSFT_FILES := $(B)/selftests/hmm_dax_tests $(B)/selftests/known_bug \
+	selftests/run_tests.sh \
 	selftests/knob_proof.sh selftests/hmm_dax_lib.sh selftests/settings \
 	selftests/config
 selftests-install: selftests
@@ -148,33 +169,54 @@ testbed:
 # The kselftest suite in the guest, once per kernel, then the proof that it
 # fails with each fault-injection knob (a guest of its own: a knob leaks).
 guest-check:
-	@for k in $(KERNELS_ALL); do \
-		$(call tap_part,$$k,selftests/vm/hmm-dax-vm --kernel $$k \
+	@for k in $(CHECK_KERNELS); do \
+		l=$$(. ./$(K) && kernel_label $$k) || exit; \
+		$(call tap_part,$$l,selftests/vm/hmm-dax-vm --kernel $$k \
 			--timeout 900 -- selftests/run_tests.sh); \
-		$(call tap_part,$$k-knobs,selftests/vm/hmm-dax-vm --kernel $$k \
+		$(call tap_part,$$l-knobs,selftests/vm/hmm-dax-vm --kernel $$k \
 			--timeout 900 -- selftests/knob_proof.sh); \
-		$(call tap_part,$$k-tool,selftests/vm/hmm-dax-vm --kernel $$k \
+		$(call tap_part,$$l-tool,selftests/vm/hmm-dax-vm --kernel $$k \
 			--timeout 1200 -- selftests/tool_tests.sh); \
 	done
 
+# With KERNEL=PATH the kernel is checked before anything is built: a path
+# that is no kernel, or a configuration without selftests/config, stops
+# here with the reason (exit 2).
 check:
 	./scripts/deps.sh
+	$(if $(OWN),@selftests/vm/hmm-dax-vm --kernel $(OWN) --check >/dev/null)
 	$(MAKE) all KVER=
 	@rm -f $(B)/check/*.sum
-	$(MAKE) unit testbed guest-check
+	$(MAKE) unit $(if $(OWN),,testbed) guest-check
 	@./scripts/check-total.sh $(B)/check
+
+# The debug lane (Documentation/hmm-dax-kernel.rst): not part of make
+# check, whose CI budget it does not fit (README).
+check-debug:
+	./scripts/deps.sh
+	./scripts/check-debug.sh
+
+check-debug-proof:
+	./scripts/deps.sh
+	./scripts/check-debug.sh --leak
+
+# compare --scenario all on every target, on every set-up kernel (and
+# KERNEL=PATH): build/matrix/matrix.json and matrix.html, checked in
+# headless Chromium (a screenshot beside it).
+matrix: all
+	./scripts/matrix.sh $(B)/matrix '$(DEMO_TARGETS)' $(installed) $(OWN)
 
 # The main job: compare --scenario all on every DAX target and two non-DAX
 # controls, in a guest of KERNEL (default 6.12), ending with one table.
 DEMO_TOOL = $(CURDIR)/$(B)/hmm-dax
+# The targets, as the guest's shell expands them (make matrix takes them too).
+DEMO_TARGETS := "$$HMM_DAX_EXT4/hmm-dax-demo" "$$HMM_DAX_XFS/hmm-dax-demo" \
+	"$$HMM_DAX_XFS_REFLINK/dax/hmm-dax-demo" \
+	"$$HMM_DAX_EXT4_INODE/hmm-dax-demo" \
+	"$$HMM_DAX_DEVDAX_2M" "$$HMM_DAX_DEVDAX_1G" /tmp/hmm-dax-control anon
 demo: all
-	selftests/vm/hmm-dax-vm --kernel $(or $(KERNEL),6.12) --timeout 1800 -- \
-		sh -c '$(DEMO_TOOL) compare --size 16M --scenario all \
-		"$$HMM_DAX_EXT4/hmm-dax-demo" "$$HMM_DAX_XFS/hmm-dax-demo" \
-		"$$HMM_DAX_XFS_REFLINK/dax/hmm-dax-demo" \
-		"$$HMM_DAX_EXT4_INODE/hmm-dax-demo" \
-		"$$HMM_DAX_DEVDAX_2M" "$$HMM_DAX_DEVDAX_1G" \
-		/tmp/hmm-dax-control anon'
+	selftests/vm/hmm-dax-vm --kernel $(or $(OWN),$(KERNEL),6.12) --timeout 1800 -- \
+		sh -c '$(DEMO_TOOL) compare --size 16M --scenario all $(DEMO_TARGETS)'
 
 # make bench [KERNEL=6.1|6.12|newest]: hmm-dax bench in the guest on every
 # set-up kernel (or KERNEL), test_hmm beside it where the kernel allows;
@@ -222,7 +264,7 @@ CP_TRACE := PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE
 CP_USER := PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE
 checkpatch: $(B)/include/kselftest_harness.h
 	$(call CHECKPATCH) -f $(filter-out kernel/compat.h kernel/hmm_dax_trace.h,\
-		$(wildcard kernel/*.[ch])) selftests/*.c selftests/unit/*.c
+		$(wildcard kernel/*.[ch])) selftests/*.[ch] selftests/unit/*.c
 	$(call CHECKPATCH,$(,)$(CP_USER)) \
 		-f userspace/*.[ch] userspace/lib/*.[ch]
 	$(call CHECKPATCH,$(,)$(CP_COMPAT)) \

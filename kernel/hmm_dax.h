@@ -21,6 +21,7 @@
 #define HMM_DAX_INJECT_SKIP_RETRY		0x2
 #define HMM_DAX_INJECT_KEEP_PGMAP		0x4
 #define HMM_DAX_INJECT_LEAF_TOO_LARGE		0x8
+#define HMM_DAX_INJECT_LEAK			0x10
 
 extern unsigned int hmm_dax_fault_inject;
 extern unsigned int hmm_dax_inject_delay_ms;

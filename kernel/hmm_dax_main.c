@@ -21,7 +21,7 @@
 unsigned int hmm_dax_fault_inject;
 module_param_named(fault_inject, hmm_dax_fault_inject, uint, 0600);
 MODULE_PARM_DESC(fault_inject,
-		 "debug only, breaks the driver on purpose to prove the tests: 0x1 ignore invalidations, 0x2 skip the sequence re-check, 0x4 keep pgmap references, 0x8 leaves one level too large (read-only over RAM); 0x1 and 0x2 only over pmem (default 0)");
+		 "debug only, breaks the driver on purpose to prove the tests: 0x1 ignore invalidations, 0x2 skip the sequence re-check, 0x4 keep pgmap references, 0x8 leaves one level too large (read-only over RAM), 0x10 leak one allocation per open (for kmemleak); 0x1 and 0x2 only over pmem (default 0)");
 
 unsigned int hmm_dax_inject_delay_ms;
 module_param_named(inject_delay_ms, hmm_dax_inject_delay_ms, uint, 0600);
@@ -222,6 +222,9 @@ static int hmm_dax_open(struct inode *inode, struct file *file)
 	if (IS_ERR(m))
 		return PTR_ERR(m);
 	file->private_data = m;
+	/* The debug lane's proof that it finds a leak: nothing keeps this. */
+	if (hmm_dax_inject(HMM_DAX_INJECT_LEAK) && !kmalloc(64, GFP_KERNEL))
+		pr_warn("hmm_dax: fault_inject 0x10: nothing to leak\n");
 	return 0;
 }
 

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-module.sh ALIAS|VERSION [TARGET]
+# build-module.sh ALIAS|VERSION|PATH [TARGET]
 #
 # Build hmm_dax.ko with W=1 for one kernel into build/<version>/, warnings
-# being errors.  Debian's newest kernel is built inside the sid chroot (its
+# being errors.  PATH is a kernel of your own (kernels.sh): the module
+# builds against its tree.  Debian's newest kernel is built inside the sid chroot (its
 # headers need sid's compiler), with the tree bound at the same path.
 
 set -euo pipefail
@@ -14,7 +15,16 @@ top=$(cd "$here/.." && pwd)
 
 want=$1 target=${2:-modules}
 alias=
+if kernel_is_path "$want" && [ -e "$want" ]; then
+	why=$(kernel_check "$want") || { echo "build-module: $why" >&2; exit 2; }
+	kernel_build "$want" >/dev/null || {
+		echo "build-module: no kernel tree to build against for $want (its modules' build link is missing)" >&2
+		exit 2
+	}
+	alias=$want
+fi
 for a in $HMM_DAX_KERNELS; do
+	[ -z "$alias" ] || break
 	v=$(kernel_version "$a" 2>/dev/null) || continue
 	[ "$want" = "$a" ] || [ "$want" = "$v" ] || continue
 	alias=$a

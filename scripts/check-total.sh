@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check-total.sh DIR: add up the *.sum lines of one make check run, print the
-# closing line "N passed, N failed, N skipped" and fail if anything failed.
+# closing line "N passed, N failed, N skipped" (", N known kernel bugs" when
+# a test met one of known_bugs.h) and fail if anything failed.
 
 set -euo pipefail
 dir=$1
@@ -22,6 +23,9 @@ grep -h -v '^  ' "${sums[@]}" | sed 's/^/  /'
 grep -h -v '^  ' "${sums[@]}" | awk -F'[:,] *' '
 	{ for (i = 2; i <= NF; i++) { split($i, w, " "); n[w[2]] += w[1] } }
 	END {
-		printf "%d passed, %d failed, %d skipped\n", n["passed"], n["failed"], n["skipped"]
+		printf "%d passed, %d failed, %d skipped", n["passed"], n["failed"], n["skipped"]
+		if (n["known"])
+			printf ", %d known kernel bugs", n["known"]
+		printf "\n"
 		exit n["failed"] != 0
 	}'

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install, through apt and only where missing, everything hmm-dax needs on a
-# Debian 12 machine: build tools, the guest test bed's programs, the libraries
-# the tool links against, kernel sources for the kselftest harness, and three
-# kernels with headers (bookworm's 6.1, bookworm-security's newest 6.12, and
-# sid's newest inside a debootstrap chroot kept in the cache directory).
+# Debian 12 machine: build tools (also for the debug lane's kernel), the
+# guest test bed's programs, the libraries the tool links against, Chromium
+# for the matrix report's check, kernel sources for the kselftest harness
+# and the debug kernel, and three kernels with headers (bookworm's 6.1,
+# bookworm-security's newest 6.12, and sid's newest inside a debootstrap
+# chroot kept in the cache directory).
 #
 # Idempotent: a second run on a complete machine installs nothing.
 
@@ -18,11 +20,12 @@ die() { echo "deps: $*" >&2; exit 1; }
 
 pkgs=(
 	build-essential bc kmod cpio xz-utils libelf-dev pkg-config perl
+	flex bison libssl-dev zstd
 	qemu-system-x86 busybox-static debootstrap
 	ndctl daxctl libndctl-dev libdaxctl-dev
 	e2fsprogs xfsprogs util-linux jq gnuplot-nox
 	libjson-c-dev ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd
-	libdrm-dev
+	libdrm-dev chromium
 	linux-source-6.1 linux-source-6.12
 	linux-image-amd64 linux-headers-amd64
 )

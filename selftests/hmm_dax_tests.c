@@ -61,6 +61,7 @@
 
 #include "kselftest_harness.h"
 #include "../kernel/hmm_dax_uapi.h"
+#include "known_bugs.h"
 
 #ifndef FS_IOC_FIEMAP
 #define FS_IOC_FIEMAP	_IOWR('f', 11, struct fiemap)
@@ -84,6 +85,26 @@
 #define DEVDAX_DRIVER	"/sys/bus/dax/drivers/device_dax"
 #define DEBUGFS_DIR	"/sys/kernel/debug/hmm_dax"
 #define RACE_PARAM	"/sys/module/hmm_dax/parameters/inject_delay_ms"
+
+/*
+ * XFAIL_KNOWN() - end the test as "known kernel bug" (the harness's XFAIL)
+ * when the known bug @id of known_bugs.h applies to the running kernel and
+ * the test has not failed otherwise; the caller has seen exactly its
+ * symptom.  Otherwise nothing happens and the test goes on to fail.
+ */
+#define XFAIL_KNOWN(statement, id) do {					\
+	const struct hmm_dax_known_bug *_kb = hmm_dax_known_bug(id);	\
+									\
+	if (_kb && _metadata->exit_code == KSFT_PASS) {			\
+		snprintf(_metadata->results->reason,			\
+			 sizeof(_metadata->results->reason),		\
+			 "known kernel bug: %s (fixed by \"%s\", %u.%u)",	\
+			 _kb->symptom, _kb->fix, _kb->fixed >> 8,	\
+			 _kb->fixed & 0xff);				\
+		_metadata->exit_code = KSFT_XFAIL;			\
+		statement;						\
+	}								\
+} while (0)
 
 static const char * const level_names[HMM_DAX_NR_LEVELS] = {
 	"pte", "pmd", "pud"
@@ -1552,6 +1573,7 @@ TEST_F_TIMEOUT(mirror, snapshot, MIRROR_TIMEOUT)
 TEST_F_TIMEOUT(mirror, leaf_level, MIRROR_TIMEOUT)
 {
 	unsigned long cnt[HMM_DAX_NR_LEVELS], off, pmd_blocks = 0;
+	bool below_pud = false;
 	long too_big = 0;
 	struct hmm_dax_leaf *lv = NULL;
 	const struct hmm_dax_leaf *l;
@@ -1568,8 +1590,19 @@ TEST_F_TIMEOUT(mirror, leaf_level, MIRROR_TIMEOUT)
 	switch (variant->target) {
 	case TARGET_DEVDAX:
 		want = expected_level(variant->target, variant->align, -1, 0);
-		EXPECT_EQ(self->size / level_size(want), (unsigned long)n);
-		EXPECT_EQ((unsigned long)n, cnt[want]);
+		/*
+		 * 6.15 and 6.16 report 1 GiB leaves at a lower order: the
+		 * bytes and pfns stay right (the audit below), the level not.
+		 */
+		below_pud = want == HMM_DAX_LEVEL_PUD && !cnt[want];
+		if (below_pud) {
+			TH_LOG("no PUD leaf: %lu PMD, %lu PTE",
+			       cnt[HMM_DAX_LEVEL_PMD], cnt[HMM_DAX_LEVEL_PTE]);
+		} else {
+			EXPECT_EQ(self->size / level_size(want),
+				  (unsigned long)n);
+			EXPECT_EQ((unsigned long)n, cnt[want]);
+		}
 		EXPECT_EQ((uintptr_t)self->map, lv[0].addr);
 		break;
 	case TARGET_TMPFS:
@@ -1608,6 +1641,9 @@ TEST_F_TIMEOUT(mirror, leaf_level, MIRROR_TIMEOUT)
 	EXPECT_EQ(0, too_big) TH_LOG("leaves larger than the CPU can map");
 	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
 	free(lv);
+	if (below_pud)
+		XFAIL_KNOWN(return, "hmm-pud-devmap");
+	EXPECT_FALSE(below_pud) TH_LOG("1 GiB leaves mirrored below PUD order");
 }
 
 /* The device reads, through its table, the bytes the CPU wrote. */
@@ -1890,18 +1926,18 @@ TEST_F_TIMEOUT(mirror, mprotect_readonly, MIRROR_TIMEOUT)
 	writable = count_flags(lv, n, HMM_DAX_LEAF_WRITE);
 	if (writable && !log.n && variant->align == SZ_1G) {
 		/*
-		 * Linux 6.1's change_pud_range() clears a huge PUD as "bad"
-		 * without an mmu notification ("mm/mprotect: fix dax pud
-		 * handlings" came in 6.12): no mirror can know.
+		 * Before 6.12 change_pud_range() clears a huge PUD as "bad"
+		 * without an mmu notification: no mirror can know.  The
+		 * symptom is a writable leaf, no event and a stale audit.
 		 */
 		stale = audit_stale(_metadata, self->mfd, self->map,
 				    self->size);
 		TH_LOG("1 GiB CPU leaf changed without a notification: %ld stale",
 		       stale);
-		hd_ioctl(self->mfd, HMM_DAX_RESET, NULL);
-		free(lv);
-		SKIP(return,
-		     "kernel bug (6.1): mprotect() of a 1 GiB leaf sent no notification");
+		if (stale > 0) {
+			hd_ioctl(self->mfd, HMM_DAX_RESET, NULL);
+			XFAIL_KNOWN(free(lv); return, "mprotect-dax-pud");
+		}
 	}
 	TH_LOG("%u PROTECTION_VMA events meet the range; %u events in all",
 	       ev_count(&log, HMM_DAX_EV_PROTECTION_VMA, self->map, self->size),

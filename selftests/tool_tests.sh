@@ -69,20 +69,22 @@ verdicts() {
 # compare_target LABEL TARGET: compare --scenario all, JSON checked.  16 MiB
 # of each target (devdax-1G rounds it up to one 1 GiB unit).
 compare_target() {
-	local label=$1 target=$2 j=$work/$1.json rc bad na
+	local label=$1 target=$2 j=$work/$1.json rc bad na why
 	"$tool" -j compare --size 16M --scenario all "$target" >"$j"
 	rc=$?
 	# every scenario agrees, or is n/a exactly where expected
 	verdicts "$j"
+	# the known kernel bug's exact symptom: only mprotect diverges, only
+	# at its two steps, on a kernel older than the fix (known_bugs.h)
 	if [ "$bad" = mprotect ] && [ "$label" = devdax-1G ] &&
-	   [[ $kver == 6.1.* ]] &&
+	   why=$("$HMM_DAX_ROOT/build/selftests/known_bug" mprotect-dax-pud) &&
 	   [ -z "$(jq -r '.targets[].scenarios[] | select(.scenario == "mprotect") |
 		.steps[].divergences[] | select(.step != "after mprotect(PROT_READ)" and
 		.step != "device write after mprotect") | .step' "$j")" ]; then
 		jq -r '.targets[].scenarios[] | select(.scenario == "mprotect") |
 			.steps[].divergences[] | "\(.step): \(.what)"' "$j" | comment
 		n=$((n + 1))
-		echo "ok $n compare $label # SKIP kernel bug ($kver): mprotect(PROT_READ) of a 1 GiB device-dax leaf clears the PUD without an invalidation"
+		echo "ok $n compare $label # XFAIL $why"
 		return
 	fi
 	if [ "$rc" = 0 ] && [ -z "$bad" ] && [ "$na" = "${not_applicable[$label]}" ] &&
@@ -240,9 +242,14 @@ check "devices: exit $rc, /dev/hmm_dax0, devdax 2M and 1G aligned" \
 	-a "$(dax_align "$HMM_DAX_DEVDAX_1G")" = 1073741824
 check "devices: the fsdax namespaces of ext4 and xfs" \
 	test -n "$(fsdax_dev "$HMM_DAX_EXT4")" -a -n "$(fsdax_dev "$HMM_DAX_XFS")"
-check "devices: virtio_gpu on PCI with its render node" \
-	test "$(jq '[.drm_devices[] | select(.driver == "virtio_gpu" and .bus == "pci" and
-		(.render | startswith("/dev/dri/renderD")))] | length' "$work/dev")" = 1
+if [ ! -d /sys/module/virtio_gpu ]; then
+	n=$((n + 1))
+	echo "ok $n devices: virtio_gpu on PCI with its render node # SKIP $kver has no virtio_gpu (CONFIG_DRM_VIRTIO_GPU)"
+else
+	check "devices: virtio_gpu on PCI with its render node" \
+		test "$(jq '[.drm_devices[] | select(.driver == "virtio_gpu" and .bus == "pci" and
+			(.render | startswith("/dev/dri/renderD")))] | length' "$work/dev")" = 1
+fi
 check "devices: the PoCL device, with no DRM node (no PCI address)" \
 	test "$(jq '[.opencl.devices[] | select(.platform == "Portable Computing Language" and
 		.type == "cpu" and .drm_why != null)] | length' "$work/dev")" -ge 1

@@ -62,6 +62,7 @@ struct run {
 	unsigned int levels;		/* leaf levels seen, bit per level */
 	unsigned int diverged;
 	unsigned int events;
+	unsigned int event_kinds[HMM_DAX_EV_EXCLUSIVE + 1];
 	const char *na;			/* not applicable: why */
 	char na_buf[160];
 	const char *refused;		/* the kernel refused: why */
@@ -69,6 +70,7 @@ struct run {
 	char refused_buf[256];
 	/* the current step */
 	const char *step;
+	unsigned int step_levels;	/* leaf levels it saw */
 	struct divergence divs[MAX_DIVS];
 	unsigned int nr_divs, more_divs;
 };
@@ -120,9 +122,22 @@ static void add_div(struct run *r, const char *what, const char *view,
 	*d = (struct divergence){ what, view, addr, 1, dev, cpu };
 }
 
+/* "levels": the leaf levels of a bit mask, largest first (JSON only). */
+static void out_levels(unsigned int levels)
+{
+	int l;
+
+	out_open_array("levels");
+	for (l = HMM_DAX_NR_LEVELS - 1; l >= 0; l--)
+		if (levels & (1U << l))
+			out_str(NULL, NULL, hmm_dax_level_name(l));
+	out_close_array();
+}
+
 static void begin_step(struct run *r, const char *step)
 {
 	r->step = step;
+	r->step_levels = 0;
 	r->nr_divs = 0;
 	r->more_divs = 0;
 }
@@ -147,6 +162,7 @@ static void end_step(struct run *r, size_t pages, size_t leaves)
 	out_str("step", NULL, r->step);
 	out_u64("pages", NULL, pages);
 	out_u64("leaves", NULL, leaves);
+	out_levels(r->step_levels);
 	out_open_array("divergences");
 	for (i = 0; i < r->nr_divs; i++) {
 		struct divergence *d = &r->divs[i];
@@ -191,6 +207,7 @@ static int device_view(struct run *r, char *addr, size_t len,
 			hmm_dax_level_size(lv[i].level);
 
 		r->levels |= 1U << lv[i].level;
+		r->step_levels |= 1U << lv[i].level;
 		for (a = ls > start ? ls : start; a < le && a < end; a += PAGE) {
 			pfn[(a - start) / PAGE] = lv[i].pfn + (a - ls) / PAGE;
 			flags[(a - start) / PAGE] = lv[i].flags | 0x80;
@@ -1443,8 +1460,13 @@ static void count_events(struct run *r)
 	struct hmm_dax_event *ev;
 	size_t n;
 
+	size_t i;
+
 	if (!hmm_dax_events(r->ctx, &ev, &n, NULL)) {
 		r->events += n;
+		for (i = 0; i < n; i++)
+			if (ev[i].event < ARRAY_SIZE(r->event_kinds))
+				r->event_kinds[ev[i].event]++;
 		free(ev);
 	}
 }
@@ -1575,14 +1597,16 @@ close_steps:
 	out_str("verdict", NULL, verdict_names[v]);
 	out_text("  %-17s %-8s %-8s", sc->name, v == V_DIVERGE ? "DIVERGE" : verdict_names[v],
 		 lv);
-	out_open_array("levels");
-	for (ret = HMM_DAX_NR_LEVELS - 1; ret >= 0; ret--)
-		if (r.levels & (1U << ret))
-			out_str(NULL, NULL, hmm_dax_level_name(ret));
-	out_close_array();
+	out_levels(r.levels);
 	out_u64("divergences", r.diverged ? " %llu divergences" : NULL,
 		r.diverged);
 	out_u64("events", NULL, r.events);
+	out_open_object("event_kinds");
+	for (ret = 0; ret < (int)ARRAY_SIZE(r.event_kinds); ret++)
+		if (r.event_kinds[ret])
+			out_u64(hmm_dax_event_name(ret), NULL,
+				r.event_kinds[ret]);
+	out_close_object();
 	out_str("reason", r.na || r.refused ? " %s" : NULL,
 		r.na ? r.na : r.refused ? r.refused : "");
 	out_text("\n");

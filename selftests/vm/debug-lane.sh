@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# debug-lane.sh [--leak] [--quick]
+#
+# The guest side of `make check-debug`, in one boot of the debug kernel
+# (KASAN, lockdep, kmemleak, DEBUG_VM, DEBUG_LIST, DEBUG_OBJECTS): the whole
+# kselftest suite, `hmm-dax compare --scenario all` on every target and
+# `hmm-dax stress`, then a kmemleak scan against a baseline taken before
+# them, and the kernel log read for every report the debug options make.
+# TAP on stdout; any report is printed and fails the lane.
+#
+# --leak proves the lane fails: hmm_dax's fault_inject 0x10 leaks one
+# allocation at one open of /dev/hmm_dax0, and the kmemleak check must
+# report it (the lane then exits non-zero, as it should).  --quick runs
+# only the compare on the 2 MiB device-dax node between baseline and scan.
+
+set -uo pipefail
+root=${HMM_DAX_ROOT:?run in the hmm-dax guest}
+tool=$root/build/hmm-dax
+kmemleak=/sys/kernel/debug/kmemleak
+param=/sys/module/hmm_dax/parameters/fault_inject
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
+comment() { sed 's/^/# /'; }
+
+leak=0 quick=0
+for a in "$@"; do
+	case "$a" in
+	--leak) leak=1 ;;
+	--quick) quick=1 ;;
+	*) echo "usage: debug-lane.sh [--leak] [--quick]" >&2; exit 2 ;;
+	esac
+done
+
+[ -w "$kmemleak" ] || { echo "1..0 # SKIP no $kmemleak: not a kmemleak kernel"; exit 4; }
+echo "# $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s"
+
+# What the kernel had found before hmm-dax ran is the baseline: kmemleak
+# reports only objects that become unreferenced after "clear".
+echo scan >"$kmemleak"
+echo clear >"$kmemleak"
+
+if [ "$leak" = 1 ]; then
+	echo 0x10 >"$param"
+	: </dev/hmm_dax0
+	echo 0 >"$param"
+	echo "# fault_inject 0x10: one open of /dev/hmm_dax0 leaked 64 bytes"
+fi
+
+time_of() { # NAME CMD...: run CMD, its output as TAP comments, ok if 0
+	local name=$1 t0 rc
+	shift
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	"$@" 2>&1 | comment
+	rc=${PIPESTATUS[0]}
+	echo "# $name: $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" \
+		'BEGIN { printf "%.0f s", b - a }')"
+	if [ "$rc" = 0 ]; then ok "$name"; else not_ok "$name: exit $rc"; fi
+}
+
+# The whole run: the suite's TAP goes out as it is (make check-debug counts
+# its tests), then the tool on every target.
+full_run() {
+	local t0 rc
+
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	"$root/selftests/run_tests.sh"
+	rc=$?
+	echo "# kselftest suite: $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" \
+		'BEGIN { printf "%.0f s", b - a }'), exit $rc"
+	[ "$rc" = 0 ] || not_ok "kselftest suite: exit $rc"
+	[ -e /sys/module/hmm_dax ] || not_ok "the suite left hmm_dax unloaded"
+
+	time_of "compare --scenario all on every target" \
+		"$tool" compare --size 16M --scenario all \
+		"$HMM_DAX_EXT4/debug-lane" "$HMM_DAX_XFS/debug-lane" \
+		"$HMM_DAX_XFS_REFLINK/dax/debug-lane" \
+		"$HMM_DAX_EXT4_INODE/debug-lane" \
+		"$HMM_DAX_DEVDAX_2M" "$HMM_DAX_DEVDAX_1G" /tmp/debug-lane anon
+	time_of "stress on devdax-2M" "$tool" stress --size 8M --threads 2 \
+		--seconds 10 "$HMM_DAX_DEVDAX_2M"
+	time_of "stress on ext4" "$tool" stress --size 8M --threads 2 \
+		--seconds 10 "$HMM_DAX_EXT4/debug-stress"
+	rm -f "$HMM_DAX_EXT4/debug-lane" "$HMM_DAX_XFS/debug-lane" \
+		"$HMM_DAX_XFS_REFLINK/dax/debug-lane" \
+		"$HMM_DAX_EXT4_INODE/debug-lane" \
+		"$HMM_DAX_EXT4/debug-stress" /tmp/debug-lane
+}
+
+if [ "$quick" = 1 ]; then
+	time_of "compare --scenario all on devdax-2M" \
+		"$tool" compare --size 16M --scenario all "$HMM_DAX_DEVDAX_2M"
+else
+	full_run
+fi
+
+# kmemleak reports objects older than 5 s that nothing points to ("scan"
+# is synchronous; the runs above took longer than that).  Once with the
+# module loaded, so that its frames have names, and once more after it is
+# unloaded, for what its exit left behind ("clear" keeps the first
+# suspects out of the second list).
+kmemleak_check() { # WHEN
+	local leaks
+
+	echo scan >"$kmemleak"
+	leaks=$(cat "$kmemleak")
+	if [ -z "$leaks" ]; then
+		ok "kmemleak $1: no unreferenced object"
+	else
+		echo "$leaks" | comment
+		not_ok "kmemleak $1: $(grep -c '^unreferenced object' <<<"$leaks") unreferenced object(s) (above)"
+	fi
+	echo clear >"$kmemleak"
+}
+kmemleak_check "with hmm_dax loaded"
+if rmmod hmm_dax; then
+	kmemleak_check "after rmmod hmm_dax"
+else
+	not_ok "rmmod hmm_dax"
+fi
+
+# Every report of the debug options, from boot on.
+reports='BUG: |WARNING: |KASAN|UBSAN|possible (circular|recursive) locking|'
+reports+='inconsistent lock state|suspicious RCU usage|rcu_sched detected stall|'
+reports+='rcu: INFO|INFO: task .* blocked|Oops|general protection fault|'
+reports+='list_(add|del) corruption|ODEBUG:|kmemleak: [0-9]+ new suspected'
+found=$(dmesg | grep -E -A 30 "$reports")
+if [ -z "$found" ]; then
+	ok "kernel log: no KASAN, lockdep, RCU, DEBUG_LIST, DEBUG_OBJECTS, WARNING or BUG report"
+else
+	echo "$found" | comment
+	not_ok "kernel log: $(dmesg | grep -c -E "$reports") report lines (above)"
+fi
+exit $failed
