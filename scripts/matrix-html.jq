@@ -55,8 +55,8 @@ and the invalidation events the mirror saw.</p>
 ([$m.kernels[] | "<th class=\"kernel\">\(.label | esc)<br><small>\(.release | esc)</small></th>"] | join("")) +
 "<th>where the kernels differ</th></tr>\n" +
 ([$m.rows[] | . as $r |
-	"<tr class=\"row\(if .differs then " differs" else "" end)\"><td>\(.target | esc)<br><small>\(.kind | esc)</small></td><td>\(.scenario | esc)</td>" +
+	"<tr class=\"row\(if .differs then " differs" else "" end)\"><td>\(.target | esc)<br><small>\(.path | esc)</small></td><td>\(.scenario | esc)</td>" +
 	([$m.kernels[] | $r.cells[.label] | cell] | join("")) +
-	"<td class=\"diff\">\(if .differs then "&#9888; " + (.differences | join("<br>") | esc) else "" end)</td></tr>\n"
+	"<td class=\"diff\">\(if .differs then "&#9888; " + ([.differences[] | esc] | join("<br>")) else "" end)</td></tr>\n"
 ] | join("")) +
 "</table></body></html>"

@@ -54,6 +54,7 @@ def differ($name; f):
 			differ("events"; .event_kinds | kinds)) as $d |
 		{
 			target: $t.value.label,
+			path: $t.value.target,
 			kind: $t.value.kind,
 			scenario: $s,
 			cells: ($cells | map({(.kernel): .cell}) | add),

@@ -72,6 +72,7 @@ height=$((300 + 44 * rows))
 	"file://$out/matrix.html" >/dev/null 2>&1
 [ -s "$out/matrix.png" ] || { echo "matrix: no screenshot" >&2; exit 1; }
 echo "matrix: $rows rows x $kernels kernels, $differ rows where the kernels differ"
-jq -r '.rows[] | select(.differs) | "  \(.target) \(.scenario): \(.differences | join("; "))"' \
+jq -r '.rows[] | select(.differs) |
+	"  \(.target) \(.path) \(.scenario): \(.differences | join("; "))"' \
 	"$out/matrix.json"
 echo "matrix: $out/matrix.json, $out/matrix.html, $out/matrix.png"
