@@ -3042,8 +3042,11 @@ TEST_F_TIMEOUT(mirror, concurrent, MIRROR_TIMEOUT)
  * race_window: an invalidation that lands between hmm_range_fault() and the
  * install must be caught by mmu_interval_read_retry().  The driver's debug
  * parameter inject_delay_ms makes that window a sleep; the test waits until
- * the mirroring thread is seen asleep in it (state D), invalidates the
- * range then, and audits once the mirror returned:
+ * the mirroring thread is seen asleep in it (state D, in msleep()), then
+ * invalidates the range, and audits once the mirror returned.  State D
+ * alone is not enough: a debug kernel also sleeps uninterruptibly before
+ * the window (registering the notifier, faulting ext4 blocks in), where an
+ * invalidation is no race at all:
  *
  *   mirror thread:  hmm_range_fault() .. msleep() .. lock, re-check, install
  *   test:                              ^ MADV_DONTNEED here
@@ -3099,6 +3102,25 @@ static char task_state(pid_t tid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
+/* Whether one of our threads sleeps in msleep(): the driver's window. */
+static bool task_in_msleep(pid_t tid)
+{
+	char path[64], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return !strcmp(buf, "msleep");
+}
+
 /* One round: returns 1 if the invalidation landed in the window, else 0. */
 static int race_round(struct __test_metadata *_metadata, struct race *rc)
 {
@@ -3112,7 +3134,7 @@ static int race_round(struct __test_metadata *_metadata, struct race *rc)
 	while (!__atomic_load_n(&rc->tid, __ATOMIC_SEQ_CST))
 		;
 	while (!__atomic_load_n(&rc->done, __ATOMIC_SEQ_CST)) {
-		if (task_state(rc->tid) == 'D') {
+		if (task_state(rc->tid) == 'D' && task_in_msleep(rc->tid)) {
 			hit = !rc->invalidate(rc);
 			break;
 		}

@@ -4,10 +4,11 @@
 # debug-lane.sh [--leak] [--quick]
 #
 # The guest side of `make check-debug`, in one boot of the debug kernel
-# (KASAN, lockdep, kmemleak, DEBUG_VM, DEBUG_LIST, DEBUG_OBJECTS): the whole
-# kselftest suite, `hmm-dax compare --scenario all` on every target and
-# `hmm-dax stress`, then a kmemleak scan against a baseline taken before
-# them, and the kernel log read for every report the debug options make.
+# (KASAN, lockdep, kmemleak, DEBUG_VM, DEBUG_LIST, DEBUG_OBJECTS):
+# `hmm-dax compare --scenario all` on every target, `hmm-dax stress` and the
+# whole kselftest suite, then a kmemleak scan against a baseline taken
+# before them, and the kernel log read for every report the debug options
+# make.
 # TAP on stdout; any report is printed and fails the lane.
 #
 # --leak proves the lane fails: hmm_dax's fault_inject 0x10 leaks one
@@ -60,18 +61,12 @@ time_of() { # NAME CMD...: run CMD, its output as TAP comments, ok if 0
 	if [ "$rc" = 0 ]; then ok "$name"; else not_ok "$name: exit $rc"; fi
 }
 
-# The whole run: the suite's TAP goes out as it is (make check-debug counts
-# its tests), then the tool on every target.
+# The whole run: the tool on every target, then the suite, whose TAP goes
+# out as it is (make check-debug counts its tests).  The suite ends with
+# its poison tests, which leave pages of the device-dax nodes and of the
+# dax=inode file systems poisoned until reboot: nothing may follow them.
 full_run() {
 	local t0 rc
-
-	t0=$(cut -d' ' -f1 /proc/uptime)
-	"$root/selftests/run_tests.sh"
-	rc=$?
-	echo "# kselftest suite: $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" \
-		'BEGIN { printf "%.0f s", b - a }'), exit $rc"
-	[ "$rc" = 0 ] || not_ok "kselftest suite: exit $rc"
-	[ -e /sys/module/hmm_dax ] || not_ok "the suite left hmm_dax unloaded"
 
 	time_of "compare --scenario all on every target" \
 		"$tool" compare --size 16M --scenario all \
@@ -87,6 +82,14 @@ full_run() {
 		"$HMM_DAX_XFS_REFLINK/dax/debug-lane" \
 		"$HMM_DAX_EXT4_INODE/debug-lane" \
 		"$HMM_DAX_EXT4/debug-stress" /tmp/debug-lane
+
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	"$root/selftests/run_tests.sh"
+	rc=$?
+	echo "# kselftest suite: $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" \
+		'BEGIN { printf "%.0f s", b - a }'), exit $rc"
+	[ "$rc" = 0 ] || not_ok "kselftest suite: exit $rc"
+	[ -e /sys/module/hmm_dax ] || not_ok "the suite left hmm_dax unloaded"
 }
 
 if [ "$quick" = 1 ]; then
