@@ -3043,10 +3043,11 @@ TEST_F_TIMEOUT(mirror, concurrent, MIRROR_TIMEOUT)
  * install must be caught by mmu_interval_read_retry().  The driver's debug
  * parameter inject_delay_ms makes that window a sleep; the test waits until
  * the mirroring thread is seen asleep in it (state D, in msleep()), then
- * invalidates the range, and audits once the mirror returned.  State D
- * alone is not enough: a debug kernel also sleeps uninterruptibly before
- * the window (registering the notifier, faulting ext4 blocks in), where an
- * invalidation is no race at all:
+ * invalidates the range, and audits once the mirror returned.  A round is
+ * a hit when the thread still sleeps there after the invalidation returned.
+ * State D alone is not enough: a debug kernel also sleeps uninterruptibly
+ * outside the window, where an invalidation is no race at all; and a slow
+ * one may end the sleep before the invalidation is done:
  *
  *   mirror thread:  hmm_range_fault() .. msleep() .. lock, re-check, install
  *   test:                              ^ MADV_DONTNEED here
@@ -3135,7 +3136,15 @@ static int race_round(struct __test_metadata *_metadata, struct race *rc)
 		;
 	while (!__atomic_load_n(&rc->done, __ATOMIC_SEQ_CST)) {
 		if (task_state(rc->tid) == 'D' && task_in_msleep(rc->tid)) {
-			hit = !rc->invalidate(rc);
+			/*
+			 * A hit only if the thread still sleeps there once
+			 * the invalidation returned: it then landed wholly
+			 * inside the window, and the re-check must retry.
+			 * A slow kernel may end the sleep first.
+			 */
+			hit = !rc->invalidate(rc) &&
+			      task_state(rc->tid) == 'D' &&
+			      task_in_msleep(rc->tid);
 			break;
 		}
 	}
