@@ -100,13 +100,15 @@ else
 fi
 
 # kmemleak reports objects older than 5 s that nothing points to ("scan"
-# is synchronous; the runs above took longer than that).  Once with the
-# module loaded, so that its frames have names, and once more after it is
-# unloaded, for what its exit left behind ("clear" keeps the first
-# suspects out of the second list).
+# is synchronous; the runs above took longer than that), and only from the
+# second scan that finds one unreferenced (the first records its checksum):
+# so each check scans twice.  Once with the module loaded, so that its
+# frames have names, and once more after it is unloaded, for what its exit
+# left behind ("clear" keeps the first suspects out of the second list).
 kmemleak_check() { # WHEN
 	local leaks
 
+	echo scan >"$kmemleak"
 	echo scan >"$kmemleak"
 	leaks=$(cat "$kmemleak")
 	if [ -z "$leaks" ]; then
