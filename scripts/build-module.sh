@@ -5,8 +5,9 @@
 #
 # Build hmm_dax.ko with W=1 for one kernel into build/<version>/, warnings
 # being errors.  PATH is a kernel of your own (kernels.sh): the module
-# builds against its tree.  Debian's newest kernel is built inside the sid chroot (its
-# headers need sid's compiler), with the tree bound at the same path.
+# builds against its tree.  Debian's newest kernel is built inside the sid
+# chroot (its headers need sid's compiler), with the tree bound at the same
+# path.
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -3055,6 +3055,7 @@ TEST_F_TIMEOUT(mirror, concurrent, MIRROR_TIMEOUT)
  * A correct driver retries (the retry counter moves) and audits clean.
  */
 #define RACE_ROUNDS	8
+#define RACE_WINDOW_MS	"200"	/* inject_delay_ms */
 
 struct race {
 	int mfd;
@@ -3167,7 +3168,11 @@ static void race_rounds(struct __test_metadata *_metadata, struct race *rc,
 	if (access(RACE_PARAM, W_OK))
 		SKIP(return, "%s: %s", RACE_PARAM, strerror(errno));
 	ASSERT_EQ(0, stats(rc->mfd, &s0));
-	ASSERT_EQ(0, sysfs_write(RACE_PARAM, "20"));
+	/*
+	 * Wide enough for the invalidation to end inside it: under TCG a
+	 * debug kernel's zap, with its TLB shootdown, took over 20 ms.
+	 */
+	ASSERT_EQ(0, sysfs_write(RACE_PARAM, RACE_WINDOW_MS));
 	for (r = 0; r < RACE_ROUNDS; r++) {
 		hits += race_round(_metadata, rc);
 		stale = audit_stale(_metadata, rc->mfd, map, size);
