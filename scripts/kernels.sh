@@ -40,10 +40,7 @@ _kernel_pick() {
 }
 
 kernel_version() {
-	if kernel_is_path "$1"; then
-		_own_check "$1" >/dev/null && echo "$_own_kv"
-		return
-	fi
+	kernel_is_path "$1" && { _own_get _own_kv "$1"; return; }
 	case "$1" in
 	6.1) _kernel_pick / '^6\.1\.0-[0-9]+-amd64$' ;;
 	6.12) _kernel_pick / '^6\.12\.[0-9]+\+deb12-amd64$' ;;
@@ -54,10 +51,7 @@ kernel_version() {
 
 kernel_image() {
 	local root v
-	if kernel_is_path "$1"; then
-		_own_check "$1" >/dev/null && echo "$_own_image"
-		return
-	fi
+	kernel_is_path "$1" && { _own_get _own_image "$1"; return; }
 	root=$(kernel_root "$1") && v=$(kernel_version "$1") || return 1
 	if [ -f "$root/boot/vmlinuz-$v" ]; then
 		echo "${root%/}/boot/vmlinuz-$v"
@@ -83,21 +77,14 @@ kernel_moddir() {
 
 kernel_build() {
 	local v
-	if kernel_is_path "$1"; then
-		_own_check "$1" >/dev/null && [ -n "$_own_build" ] &&
-			echo "$_own_build"
-		return
-	fi
+	kernel_is_path "$1" && { _own_get _own_build "$1"; return; }
 	v=$(kernel_version "$1") || return 1
 	echo "/usr/lib/modules/$v/build"
 }
 
 kernel_config() {
 	local root v f
-	if kernel_is_path "$1"; then
-		_own_check "$1" >/dev/null && echo "$_own_config"
-		return
-	fi
+	kernel_is_path "$1" && { _own_get _own_config "$1"; return; }
 	root=$(kernel_root "$1") && v=$(kernel_version "$1") || return 1
 	for f in "${root%/}/boot/config-$v" "${root%/}/usr/lib/modules/$v/config" \
 		 "${root%/}/usr/lib/modules/$v/build/.config"; do
@@ -213,6 +200,12 @@ _own_check() {
 		return 1
 	fi
 	_own_kv=$kv
+}
+
+# _own_get VAR PATH: print _own_check's VAR for PATH; status 1 if PATH is
+# no kernel or VAR is empty (a bzImage without a tree to build against).
+_own_get() {
+	_own_check "$2" >/dev/null && [ -n "${!1}" ] && echo "${!1}"
 }
 
 # _own_stage TREE RELEASE: install TREE's modules (and what modprobe needs

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash disable=SC2034
 #
-# hmm_dax_lib.sh - sourced by run_tests.sh and knob_proof.sh: the kselftest
-# skip, the checks both make, and where the test binary is.
+# hmm_dax_lib.sh - sourced by run_tests.sh, knob_proof.sh, tool_tests.sh and
+# vm/debug-lane.sh: the kselftest skip, TAP lines, the checks they make, and
+# where the test binary is.
 
 ksft_skip=4
 
@@ -10,6 +11,14 @@ skip() {
 	echo "1..0 # SKIP $*"
 	exit $ksft_skip
 }
+
+# TAP lines of a shell test: n counts them, failed is set by a failure.
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
+# comment [FILE...]: the lines as TAP comments
+comment() { sed 's/^/# /' "$@"; }
 
 # hmm_dax_prepare: root, the module loaded (HMM_DAX_KO is loaded if set),
 # and bin= the suite: beside this script (an installed collection) or in the

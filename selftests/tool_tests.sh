@@ -20,17 +20,12 @@ param=/sys/module/hmm_dax/parameters/fault_inject
 work=$(mktemp -d) || exit 1
 trap 'echo 0 >"$param" 2>/dev/null; rm -rf "$work" "$HMM_DAX_EXT4/tool" "$HMM_DAX_XFS/tool" "$HMM_DAX_XFS_REFLINK/dax/tool" "$HMM_DAX_EXT4_INODE/tool"' EXIT
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
 # check NAME CMD...: ok if CMD succeeds
 check() {
 	local name=$1
 	shift
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
-comment() { sed 's/^/# /' "$@"; }
 
 targets=(ext4:"$HMM_DAX_EXT4/tool" xfs:"$HMM_DAX_XFS/tool"
 	 xfs-reflink:"$HMM_DAX_XFS_REFLINK/dax/tool"

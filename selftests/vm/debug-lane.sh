@@ -21,10 +21,12 @@ root=${HMM_DAX_ROOT:?run in the hmm-dax guest}
 tool=$root/build/hmm-dax
 kmemleak=/sys/kernel/debug/kmemleak
 param=/sys/module/hmm_dax/parameters/fault_inject
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
-comment() { sed 's/^/# /'; }
+# shellcheck source=../hmm_dax_lib.sh
+. "$root/selftests/hmm_dax_lib.sh"
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# since T0: the seconds from uptime T0 to now
+since() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.0f s", b - a }'; }
 
 leak=0 quick=0
 for a in "$@"; do
@@ -35,8 +37,8 @@ for a in "$@"; do
 	esac
 done
 
-[ -w "$kmemleak" ] || { echo "1..0 # SKIP no $kmemleak: not a kmemleak kernel"; exit 4; }
-echo "# $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s"
+[ -w "$kmemleak" ] || skip "no $kmemleak: not a kmemleak kernel"
+echo "# $(uname -r), up $(uptime_s) s"
 
 # What the kernel had found before hmm-dax ran is the baseline: kmemleak
 # reports only objects that become unreferenced after "clear".
@@ -53,11 +55,10 @@ fi
 time_of() { # NAME CMD...: run CMD, its output as TAP comments, ok if 0
 	local name=$1 t0 rc
 	shift
-	t0=$(cut -d' ' -f1 /proc/uptime)
+	t0=$(uptime_s)
 	"$@" 2>&1 | comment
 	rc=${PIPESTATUS[0]}
-	echo "# $name: $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" \
-		'BEGIN { printf "%.0f s", b - a }')"
+	echo "# $name: $(since "$t0")"
 	if [ "$rc" = 0 ]; then ok "$name"; else not_ok "$name: exit $rc"; fi
 }
 
@@ -83,11 +84,10 @@ full_run() {
 		"$HMM_DAX_EXT4_INODE/debug-lane" \
 		"$HMM_DAX_EXT4/debug-stress" /tmp/debug-lane
 
-	t0=$(cut -d' ' -f1 /proc/uptime)
+	t0=$(uptime_s)
 	"$root/selftests/run_tests.sh"
 	rc=$?
-	echo "# kselftest suite: $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" \
-		'BEGIN { printf "%.0f s", b - a }'), exit $rc"
+	echo "# kselftest suite: $(since "$t0"), exit $rc"
 	[ "$rc" = 0 ] || not_ok "kselftest suite: exit $rc"
 	[ -e /sys/module/hmm_dax ] || not_ok "the suite left hmm_dax unloaded"
 }
