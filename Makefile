@@ -113,15 +113,25 @@ $(B)/include/kselftest_harness.h: scripts/linux-source.sh
 	./scripts/linux-source.sh $(B)/include
 	@touch $@
 
-selftests: $(B)/selftests/hmm_dax_tests $(B)/selftests/known_bug
+selftests: $(B)/selftests/hmm_dax_tests $(B)/selftests/known_bug \
+	$(B)/selftests/kernel_log
 
-$(B)/selftests/hmm_dax_tests: selftests/hmm_dax_tests.c kernel/hmm_dax_uapi.h \
-		selftests/known_bugs.h $(B)/include/kselftest_harness.h
+SELFTEST_HDR := kernel/hmm_dax_uapi.h selftests/known_bugs.h \
+	selftests/hmm_dax_harness.h userspace/lib/hmm_dax_helpers.h \
+	$(B)/include/kselftest_harness.h
+$(B)/selftests/hmm_dax_tests: selftests/hmm_dax_tests.c $(SELFTEST_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SELFTEST_WARN) -I$(B)/include -o $@ $<
 
-# The table of known kernel bugs, for the shell tests.
-$(B)/selftests/known_bug: selftests/known_bug.c selftests/known_bugs.h
+# The table of known kernel bugs, for the shell tests, and the kernel
+# log's check against it.
+$(B)/selftests/known_bug: selftests/known_bug.c selftests/known_bugs.h \
+		userspace/lib/hmm_dax_helpers.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+$(B)/selftests/kernel_log: selftests/kernel_log.c selftests/known_bugs.h \
+		userspace/lib/hmm_dax_helpers.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
@@ -129,7 +139,7 @@ $(B)/selftests/known_bug: selftests/known_bug.c selftests/known_bugs.h
 # one: run_kselftest.sh, kselftest-list.txt and the hmm_dax collection.
 INSTALL_PATH ?= $(CURDIR)/$(B)/kselftest
 KSFT_FILES := $(B)/selftests/hmm_dax_tests $(B)/selftests/known_bug \
-	selftests/run_tests.sh \
+	$(B)/selftests/kernel_log selftests/run_tests.sh \
 	selftests/knob_proof.sh selftests/hmm_dax_lib.sh selftests/settings \
 	selftests/config
 selftests-install: selftests
@@ -158,8 +168,14 @@ $(B)/unit/devpt_test: selftests/unit/devpt_test.c kernel/hmm_dax_devpt.c \
 	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Iselftests/unit/include -I$(B)/include \
 		-o $@ selftests/unit/devpt_test.c kernel/hmm_dax_devpt.c
 
+# The suite's harness rules, on the host (selftests/unit/harness_test.c).
+$(B)/unit/harness_test: selftests/unit/harness_test.c $(SELFTEST_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SELFTEST_WARN) -I$(B)/include -o $@ $<
+
 # Host unit tests: TAP, summarised like a guest run.
-unit: $(B)/unit/uapi_test $(B)/unit/devpt_test $(B)/include/kselftest_harness.h
+unit: $(B)/unit/uapi_test $(B)/unit/devpt_test $(B)/unit/harness_test \
+		$(B)/selftests/kernel_log $(B)/include/kselftest_harness.h
 	@$(call tap_part,host,selftests/unit/run.sh $(B))
 
 # The test bed's own contract (exit statuses, --add, panic, timeout).

@@ -59,6 +59,25 @@ static inline bool hmm_dax_is_zero_page(struct page *page, unsigned int order)
 	return !folio_test_anon(folio) && !folio->mapping;
 }
 
+/*
+ * Whether @page is in the kernel's direct map, through which the device's
+ * copies go.  memfd_secret() takes its pages out of it.  The kernel's own
+ * test, kernel_page_present(), is not exported; on x86 lookup_address() is,
+ * and a page taken out has a non-present entry there.  Other architectures
+ * rely on the VMA check alone (hmm_dax_vma_refused()).
+ */
+static inline bool hmm_dax_page_in_direct_map(struct page *page)
+{
+#ifdef CONFIG_X86
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)page_address(page), &level);
+
+	return pte && pte_present(*pte);
+#else
+	return true;
+#endif
+}
+
 /* The kernel's mmu_notifier_event values are the uapi's HMM_DAX_EV_*. */
 static inline void hmm_dax_compat_check(void)
 {

@@ -6,22 +6,44 @@
 #define _HMM_DAX_H
 
 #include <linux/atomic.h>
+#include <linux/gfp.h>
 #include <linux/hmm.h>
+#include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/sched/mm.h>
 
 #include "compat.h"
 #include "hmm_dax_devpt.h"
 #include "hmm_dax_uapi.h"
 
-/* fault_inject bits: break the driver on purpose to prove the tests fail. */
+/*
+ * fault_inject bits: break the driver on purpose to prove the tests fail
+ * (0x1 to 0x10), or make a device read meet a media error (0x20).  Setting
+ * any of them warns and taints the kernel (hmm_dax_main.c).
+ */
 #define HMM_DAX_INJECT_IGNORE_INVALIDATE	0x1
 #define HMM_DAX_INJECT_SKIP_RETRY		0x2
 #define HMM_DAX_INJECT_KEEP_PGMAP		0x4
 #define HMM_DAX_INJECT_LEAF_TOO_LARGE		0x8
 #define HMM_DAX_INJECT_LEAK			0x10
+#define HMM_DAX_INJECT_MEDIA_ERROR		0x20
+#define HMM_DAX_INJECT_ALL			0x3f
+
+/* The most inject_delay_ms may hold a mirror between fault and re-check. */
+#define HMM_DAX_INJECT_DELAY_MAX_MS		1000
+
+/*
+ * Allocations under the table lock.  The notifier takes that lock from
+ * reclaim, so they must not reclaim themselves, and as they may run in a
+ * reclaimer's context (PF_MEMALLOC) they must not dip into the reserves
+ * either.  They are charged to the mirror's memory cgroup, never to
+ * whichever task caused an invalidation (hmm_dax_charge_begin()).
+ */
+#define HMM_DAX_GFP_LOCKED	(GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC | \
+				 __GFP_ACCOUNT)
 
 extern unsigned int hmm_dax_fault_inject;
 extern unsigned int hmm_dax_inject_delay_ms;
@@ -62,6 +84,7 @@ struct hmm_dax_device {
  * @ev_lost: entries dropped since the log was last drained
  * @nonblock_busy: non-blockable invalidations refused (no @lock needed)
  * @show_pfns: the opener had CAP_SYS_ADMIN
+ * @memcg: the opener's memory cgroup, charged for the table
  * @debugfs: the mirror's debugfs directory
  */
 struct hmm_dax_mirror {
@@ -78,8 +101,29 @@ struct hmm_dax_mirror {
 	u64 ev_lost;
 	atomic64_t nonblock_busy;
 	bool show_pfns;
+	struct mem_cgroup *memcg;
 	struct dentry *debugfs;
 };
+
+/**
+ * hmm_dax_charge_begin() - charge allocations to the mirror's owner
+ * @m: the mirror
+ *
+ * Return: the memory cgroup to give back to hmm_dax_charge_end().
+ */
+static inline struct mem_cgroup *hmm_dax_charge_begin(struct hmm_dax_mirror *m)
+{
+	return set_active_memcg(m->memcg);
+}
+
+/**
+ * hmm_dax_charge_end() - end what hmm_dax_charge_begin() began
+ * @old: what it returned
+ */
+static inline void hmm_dax_charge_end(struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+}
 
 /**
  * struct hmm_dax_vma - bounds of the VMA a chunk was faulted in
@@ -92,6 +136,9 @@ struct hmm_dax_vma {
 };
 
 /* hmm_dax_mirror.c */
+struct dev_pagemap *hmm_dax_pgmap_get(unsigned long pfn);
+void hmm_dax_pgmap_put(struct dev_pagemap *pgmap);
+unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap);
 bool hmm_dax_pgmap_check(unsigned long pfn, unsigned int *type);
 void hmm_dax_note_peak(struct hmm_dax_mirror *m, unsigned long transient);
 bool hmm_dax_next_leaf(struct hmm_dax_mirror *m, u64 start, u64 end,

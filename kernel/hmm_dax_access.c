@@ -7,12 +7,27 @@
  * leaf while it is being used; user memory is touched only outside the lock
  * (a fault there may invalidate, and the notifier takes the same lock), via
  * a bounce buffer.  A page without a usable leaf is demand-faulted like a
- * replayable device fault, and the copy resumes.  A page marked hardware
- * poisoned is never read or written: the access fails as a device's would
- * on consuming poison.
+ * replayable device fault, and the copy resumes.
+ *
+ * Each page is checked before a byte of it is copied, as a device would
+ * fault: a ZONE_DEVICE page must have a live dev_pagemap of a type a device
+ * can reach (the reference is held across the copy, so a teardown that did
+ * not unmap first cannot free the memory under it), no page may be marked
+ * hardware poisoned, and every page must be in the kernel's direct map.
+ * Reads from ZONE_DEVICE memory (pmem, device-dax) use the machine-check
+ * safe copy, as the pmem and dax drivers do: a media error ends the access
+ * with -EHWPOISON and nothing of that page is handed out.
+ *
+ * What the device writes is marked dirty, as a DMA write must be: a
+ * writable CPU entry is not a dirty one (MADV_FREE and swap-in leave clean
+ * writable entries), and reclaim drops clean pages.  DAX pages have no
+ * dirty flag that writeback reads: their writable CPU entry exists only
+ * after a write fault that dirtied the DAX entry, and writeback
+ * write-protects the entry (and so zaps the leaf) before it cleans it.
  */
 #include <linux/highmem.h>
 #include <linux/ktime.h>
+#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -33,39 +48,103 @@ static bool hmm_dax_page_poisoned(struct page *page)
 }
 
 /*
+ * A read of @n bytes at @src from ZONE_DEVICE memory: the bytes not copied
+ * because of a media error.  fault_inject 0x20 makes every such read meet
+ * one half-way through.
+ */
+static size_t hmm_dax_copy_mc(void *dst, const void *src, size_t n)
+{
+	size_t half = n / 2;
+
+	if (hmm_dax_inject(HMM_DAX_INJECT_MEDIA_ERROR))
+		return half + copy_mc_to_kernel(dst, src, n - half);
+	return copy_mc_to_kernel(dst, src, n);
+}
+
+/*
+ * Copy @n bytes between @buf and the page of @leaf that maps @va, within
+ * that page.  Returns 0 or the error that ends the access: -ENXIO (the
+ * pgmap is gone), -EOPNOTSUPP (a pgmap type a device cannot reach),
+ * -EHWPOISON (marked poisoned, or a media error during the read), -EACCES
+ * (not in the kernel's direct map).
+ */
+static int hmm_dax_copy_page(const struct hmm_dax_devpt_leaf *leaf, u64 va,
+			     void *buf, size_t n, bool write)
+{
+	unsigned long pfn = leaf->pfn + ((va - leaf->addr) >> PAGE_SHIFT);
+	struct dev_pagemap *pgmap = NULL;
+	const char *why = NULL;
+	struct page *page;
+	int ret = 0;
+	void *p;
+
+	if (leaf->flags & HMM_DAX_DEVPT_DEVICE) {
+		pgmap = hmm_dax_pgmap_get(pfn);
+		if (!pgmap) {
+			why = "its dev_pagemap is gone";
+			ret = -ENXIO;
+			goto out;
+		}
+		if (hmm_dax_pgmap_type(pgmap) == HMM_DAX_PGMAP_OTHER) {
+			why = "its dev_pagemap is not fsdax or device-dax";
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+	}
+	page = pfn_to_page(pfn);
+	if (hmm_dax_page_poisoned(page)) {
+		ret = -EHWPOISON;	/* as memory_failure() reported it */
+		goto out;
+	}
+	if (!hmm_dax_page_in_direct_map(page)) {
+		why = "not in the kernel's direct map";
+		ret = -EACCES;
+		goto out;
+	}
+	p = kmap_local_page(page) + offset_in_page(va);
+	if (write) {
+		memcpy(p, buf, n);
+		if (!pgmap)
+			set_page_dirty(page);
+	} else if (!pgmap) {
+		memcpy(buf, p, n);
+	} else if (hmm_dax_copy_mc(buf, p, n)) {
+		why = "a media error";
+		ret = -EHWPOISON;
+	}
+	kunmap_local(p);
+out:
+	if (pgmap)
+		hmm_dax_pgmap_put(pgmap);
+	if (why)
+		pr_debug("%s: %s: pfn %#lx at %#llx: %s\n", current->comm,
+			 write ? "write" : "read", pfn, va, why);
+	return ret;
+}
+
+/*
  * Copy between @buf and device addresses [@addr, @addr + @len) while leaves
  * allow it; returns the bytes copied, short at the first page with no
- * usable leaf, or at a poisoned page (*@poisoned set).
+ * usable leaf, or at a page that ends the access (*@err set).
  */
 static size_t hmm_dax_copy_locked(struct hmm_dax_mirror *m, u64 addr,
-				  void *buf, size_t len, bool write,
-				  bool *poisoned)
+				  void *buf, size_t len, bool write, int *err)
 {
 	size_t done = 0;
 
 	lockdep_assert_held(&m->lock);
 	while (done < len) {
 		u64 va = addr + done;
-		size_t off = offset_in_page(va);
-		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
+		size_t n = min_t(size_t, len - done,
+				 PAGE_SIZE - offset_in_page(va));
 		struct hmm_dax_devpt_leaf leaf;
-		struct page *page;
-		void *p;
 
 		if (!hmm_dax_devpt_lookup(&m->pt, va, &leaf) ||
 		    (write && !(leaf.flags & HMM_DAX_DEVPT_WRITE)))
 			break;
-		page = pfn_to_page(leaf.pfn + ((va - leaf.addr) >> PAGE_SHIFT));
-		if (hmm_dax_page_poisoned(page)) {
-			*poisoned = true;
+		*err = hmm_dax_copy_page(&leaf, va, buf + done, n, write);
+		if (*err)
 			break;
-		}
-		p = kmap_local_page(page);
-		if (write)
-			memcpy(p + off, buf + done, n);
-		else
-			memcpy(buf + done, p + off, n);
-		kunmap_local(p);
 		done += n;
 	}
 	return done;
@@ -80,20 +159,19 @@ static int hmm_dax_copy(struct hmm_dax_mirror *m, u64 addr, void *buf,
 	while (done < len) {
 		struct hmm_dax_range r = {};
 		u64 page = (addr + done) & PAGE_MASK;
-		bool poisoned = false;
 		size_t n;
+		int ret = 0;
 		u64 t0;
-		int ret;
 
 		t0 = ktime_get_ns();
 		mutex_lock(&m->lock);
 		n = hmm_dax_copy_locked(m, addr + done, buf + done, len - done,
-					write, &poisoned);
+					write, &ret);
 		mutex_unlock(&m->lock);
 		a->ns += ktime_get_ns() - t0;
 		done += n;
-		if (poisoned)
-			return -EHWPOISON;
+		if (ret)
+			return ret;
 		if (done == len)
 			break;
 		if (n)
@@ -119,9 +197,15 @@ static int hmm_dax_copy(struct hmm_dax_mirror *m, u64 addr, void *buf,
  * @a: the request; faults and ns filled in
  * @write: copy from the user buffer into device memory
  *
+ * The user buffer receives whole bounce buffers only: on an error, nothing
+ * of the bounce buffer that met it is copied out.
+ *
  * Return: 0, -EFAULT for a bad buffer or an address the CPU cannot fault,
  * -EPERM for a write to memory mapped read-only, -EHWPOISON for a page
- * marked hardware poisoned (nothing of it is copied), -EBUSY, -ENOMEM.
+ * marked hardware poisoned or a media error met while reading it, -EACCES
+ * for memory outside the kernel's direct map, -ENXIO for ZONE_DEVICE
+ * memory whose dev_pagemap is gone, -EOPNOTSUPP for ZONE_DEVICE memory
+ * that is neither fsdax nor device-dax, -EBUSY, -ENOMEM.
  */
 int hmm_dax_access(struct hmm_dax_mirror *m, struct hmm_dax_access *a,
 		   bool write)

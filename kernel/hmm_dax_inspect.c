@@ -174,10 +174,13 @@ int hmm_dax_events(struct hmm_dax_mirror *m, struct hmm_dax_events *e)
 void hmm_dax_reset(struct hmm_dax_mirror *m)
 {
 	struct hmm_dax_devpt_zap zap = {};
+	struct mem_cgroup *old;
 
 	mutex_lock(&m->lock);
-	hmm_dax_devpt_unmap(&m->pt, 0, HMM_DAX_VA_END, GFP_KERNEL_ACCOUNT,
+	old = hmm_dax_charge_begin(m);
+	hmm_dax_devpt_unmap(&m->pt, 0, HMM_DAX_VA_END, HMM_DAX_GFP_LOCKED,
 			    &zap);
+	hmm_dax_charge_end(old);
 	m->ev_head = 0;
 	m->ev_count = 0;
 	m->ev_lost = 0;

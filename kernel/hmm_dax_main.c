@@ -10,6 +10,8 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/panic.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -18,15 +20,72 @@
 #define CREATE_TRACE_POINTS
 #include "hmm_dax_trace.h"
 
+/*
+ * The debug knobs.  Setting one to anything but 0 warns once and taints
+ * the kernel (TAINT_TEST): they break the driver on purpose, and on a
+ * production machine that must not go unnoticed.
+ */
+static void hmm_dax_knob_set(const struct kernel_param *kp)
+{
+	if (!*(unsigned int *)kp->arg)
+		return;
+	pr_warn_once("%s set: the driver misbehaves on purpose, for its own tests; tainting the kernel\n",
+		     kp->name);
+	add_taint(TAINT_TEST, LOCKDEP_STILL_OK);
+}
+
+static int hmm_dax_fault_inject_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	unsigned int bits;
+	int ret = kstrtouint(val, 0, &bits);
+
+	if (ret)
+		return ret;
+	if (bits & ~HMM_DAX_INJECT_ALL) {
+		pr_debug("fault_inject: unknown bits %#x\n",
+			 bits & ~HMM_DAX_INJECT_ALL);
+		return -EINVAL;
+	}
+	*(unsigned int *)kp->arg = bits;
+	hmm_dax_knob_set(kp);
+	return 0;
+}
+
+static int hmm_dax_delay_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_uint_minmax(val, kp, 0,
+					HMM_DAX_INJECT_DELAY_MAX_MS);
+
+	if (ret)
+		pr_debug("inject_delay_ms: '%s' is not 0 .. %u\n", val,
+			 HMM_DAX_INJECT_DELAY_MAX_MS);
+	else
+		hmm_dax_knob_set(kp);
+	return ret;
+}
+
+static const struct kernel_param_ops hmm_dax_fault_inject_ops = {
+	.set = hmm_dax_fault_inject_set,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops hmm_dax_delay_ops = {
+	.set = hmm_dax_delay_set,
+	.get = param_get_uint,
+};
+
 unsigned int hmm_dax_fault_inject;
-module_param_named(fault_inject, hmm_dax_fault_inject, uint, 0600);
+module_param_cb(fault_inject, &hmm_dax_fault_inject_ops,
+		&hmm_dax_fault_inject, 0600);
 MODULE_PARM_DESC(fault_inject,
-		 "debug only, breaks the driver on purpose to prove the tests: 0x1 ignore invalidations, 0x2 skip the sequence re-check, 0x4 keep pgmap references, 0x8 leaves one level too large (read-only over RAM), 0x10 leak one allocation per open (for kmemleak); 0x1 and 0x2 only over pmem (default 0)");
+		 "debug only, taints the kernel: 0x1 ignore invalidations, 0x2 skip the sequence re-check, 0x4 keep pgmap references, 0x8 leaves one level too large (read-only over RAM), 0x10 leak one allocation per open, 0x20 device reads of pmem meet a media error; what each can damage: Documentation/hmm-dax.rst (default 0)");
 
 unsigned int hmm_dax_inject_delay_ms;
-module_param_named(inject_delay_ms, hmm_dax_inject_delay_ms, uint, 0600);
+module_param_cb(inject_delay_ms, &hmm_dax_delay_ops, &hmm_dax_inject_delay_ms,
+		0600);
 MODULE_PARM_DESC(inject_delay_ms,
-		 "debug only, sleep this long between hmm_range_fault() and the sequence re-check, widening the race the re-check closes (default 0)");
+		 "debug only, taints the kernel: sleep this long (at most 1000 ms, interruptibly) between hmm_range_fault() and the sequence re-check, widening the race the re-check closes (default 0)");
 
 atomic64_t hmm_dax_pgmap_gets = ATOMIC64_INIT(0);
 atomic64_t hmm_dax_pgmap_puts = ATOMIC64_INIT(0);
@@ -36,6 +95,25 @@ static struct hmm_dax_device hmm_dax_devices[HMM_DAX_NR_DEVICES];
 /* Bad input: say which field, for dynamic debug, and return @err. */
 #define hmm_dax_bad(err, fmt, ...) \
 	({ pr_debug("%s: " fmt "\n", current->comm, ##__VA_ARGS__); (err); })
+
+/*
+ * [addr, addr + len) lies in the user address space and in what the
+ * device page table covers (48 bits: with 5-level paging TASK_SIZE is
+ * larger), so that nothing of a request is done before it is refused.
+ */
+static int hmm_dax_check_end(const char *cmd, u64 addr, u64 len)
+{
+	if (addr + len < addr)
+		return hmm_dax_bad(-EINVAL, "%s: addr + len wraps", cmd);
+	if (addr + len > TASK_SIZE)
+		return hmm_dax_bad(-EINVAL, "%s: addr + len beyond TASK_SIZE",
+				   cmd);
+	if (addr + len > BIT_ULL(HMM_DAX_DEVPT_VA_BITS))
+		return hmm_dax_bad(-EINVAL,
+				   "%s: addr + len beyond the device's %u-bit address space",
+				   cmd, HMM_DAX_DEVPT_VA_BITS);
+	return 0;
+}
 
 static int hmm_dax_check_range(const char *cmd, u64 addr, u64 len)
 {
@@ -47,12 +125,7 @@ static int hmm_dax_check_range(const char *cmd, u64 addr, u64 len)
 	if (!PAGE_ALIGNED(len))
 		return hmm_dax_bad(-EINVAL, "%s: len %#llx not page aligned",
 				   cmd, len);
-	if (addr + len < addr)
-		return hmm_dax_bad(-EINVAL, "%s: addr + len wraps", cmd);
-	if (addr + len > TASK_SIZE)
-		return hmm_dax_bad(-EINVAL, "%s: addr + len beyond TASK_SIZE",
-				   cmd);
-	return 0;
+	return hmm_dax_check_end(cmd, addr, len);
 }
 
 static int hmm_dax_ioc_mirror(struct hmm_dax_mirror *m, struct hmm_dax_range *r)
@@ -93,15 +166,16 @@ static int hmm_dax_ioc_access(struct hmm_dax_mirror *m,
 			      struct hmm_dax_access *a, bool write)
 {
 	const char *cmd = write ? "write" : "read";
+	int ret;
 
 	if (!a->len)
 		return hmm_dax_bad(-EINVAL, "%s: len is 0", cmd);
 	if (a->len > HMM_DAX_MAX_ACCESS)
 		return hmm_dax_bad(-E2BIG, "%s: len %llu > %u", cmd, a->len,
 				   HMM_DAX_MAX_ACCESS);
-	if (a->addr + a->len < a->addr || a->addr + a->len > TASK_SIZE)
-		return hmm_dax_bad(-EINVAL, "%s: addr + len beyond TASK_SIZE",
-				   cmd);
+	ret = hmm_dax_check_end(cmd, a->addr, a->len);
+	if (ret)
+		return ret;
 	a->faults = 0;
 	a->ns = 0;
 	return hmm_dax_access(m, a, write);

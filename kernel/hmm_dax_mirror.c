@@ -16,9 +16,15 @@
  * the leaves in its range, so nothing installed under the lock can outlive
  * the CPU mapping it was read from.  The notifier runs in reclaim: no
  * allocation that may reclaim happens under the mutex (nodes come from a
- * cache filled before taking it, splits use GFP_NOWAIT).
+ * cache filled before taking it, splits use HMM_DAX_GFP_LOCKED, charged to
+ * the mirror's owner).
+ *
+ * Memory a device could not reach is refused before anything is installed:
+ * VM_IO and VM_PFNMAP mappings, memfd_secret() (not in the kernel's direct
+ * map) and ZONE_DEVICE pages of any type but fsdax and device-dax.
  */
 #include <linux/delay.h>
+#include <linux/fs.h>
 #include <linux/hmm.h>
 #include <linux/ktime.h>
 #include <linux/memremap.h>
@@ -27,16 +33,23 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <uapi/linux/magic.h>
 
 #include "hmm_dax.h"
 #include "hmm_dax_trace.h"
 
 #define HMM_DAX_RETRY_MS	1000	/* give up on a range that never settles */
-#define HMM_DAX_GFP_LOCKED	(GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT)
 
 static atomic_t hmm_dax_last_id = ATOMIC_INIT(0);
 
-static unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap)
+/**
+ * hmm_dax_pgmap_type() - the HMM_DAX_PGMAP_* type of a dev_pagemap
+ * @pgmap: a live dev_pagemap
+ *
+ * Return: FSDAX, GENERIC (device-dax) or OTHER, which a device is never
+ * given (P2PDMA, device-private and coherent memory belong to drivers).
+ */
+unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap)
 {
 	switch (pgmap->type) {
 	case MEMORY_DEVICE_FS_DAX:
@@ -46,6 +59,31 @@ static unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap)
 	default:
 		return HMM_DAX_PGMAP_OTHER;
 	}
+}
+
+/**
+ * hmm_dax_pgmap_get() - a transient dev_pagemap reference, counted
+ * @pfn: a ZONE_DEVICE pfn; its struct page is not touched
+ *
+ * Return: the live pgmap, or NULL if it is dead or going away.
+ */
+struct dev_pagemap *hmm_dax_pgmap_get(unsigned long pfn)
+{
+	struct dev_pagemap *pgmap = hmm_dax_get_dev_pagemap(pfn);
+
+	if (pgmap)
+		atomic64_inc(&hmm_dax_pgmap_gets);
+	return pgmap;
+}
+
+/**
+ * hmm_dax_pgmap_put() - drop what hmm_dax_pgmap_get() took
+ * @pgmap: the pgmap
+ */
+void hmm_dax_pgmap_put(struct dev_pagemap *pgmap)
+{
+	put_dev_pagemap(pgmap);
+	atomic64_inc(&hmm_dax_pgmap_puts);
 }
 
 /**
@@ -60,16 +98,13 @@ static unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap)
  */
 bool hmm_dax_pgmap_check(unsigned long pfn, unsigned int *type)
 {
-	struct dev_pagemap *pgmap = hmm_dax_get_dev_pagemap(pfn);
+	struct dev_pagemap *pgmap = hmm_dax_pgmap_get(pfn);
 
 	if (!pgmap)
 		return false;
-	atomic64_inc(&hmm_dax_pgmap_gets);
 	*type = hmm_dax_pgmap_type(pgmap);
-	if (!hmm_dax_inject(HMM_DAX_INJECT_KEEP_PGMAP)) {
-		put_dev_pagemap(pgmap);
-		atomic64_inc(&hmm_dax_pgmap_puts);
-	}
+	if (!hmm_dax_inject(HMM_DAX_INJECT_KEEP_PGMAP))
+		hmm_dax_pgmap_put(pgmap);
 	return true;
 }
 
@@ -178,12 +213,15 @@ static bool hmm_dax_invalidate(struct mmu_interval_notifier *mni,
 	mmu_interval_set_seq(mni, cur_seq);
 	m->stats.invalidations++;
 	if (hmm_dax_next_leaf(m, range->start, range->end, &first)) {
+		struct mem_cgroup *old = hmm_dax_charge_begin(m);
+
 		if (hmm_dax_inject(HMM_DAX_INJECT_IGNORE_INVALIDATE))
 			hmm_dax_inject_unmap_ram(m, range->start, range->end,
 						 &zap);
 		else
 			hmm_dax_devpt_unmap(&m->pt, range->start, range->end,
 					    HMM_DAX_GFP_LOCKED, &zap);
+		hmm_dax_charge_end(old);
 		hmm_dax_log_event(m, range, blockable, &zap,
 				  ktime_get_ns() - t0);
 		trace_hmm_dax_invalidate(m->stats.id, range->start, range->end,
@@ -216,13 +254,33 @@ static bool hmm_dax_range_is_pmem(const struct hmm_range *range)
 	return true;
 }
 
+/*
+ * Why a device may not mirror @vma, or NULL: VM_IO and VM_PFNMAP memory has
+ * no pages to mirror (-EFAULT); memfd_secret() memory is not in the
+ * kernel's direct map, through which the device's copies go (-EACCES).
+ */
+static const char *hmm_dax_vma_refused(const struct vm_area_struct *vma,
+				       int *err)
+{
+	*err = -EFAULT;
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+		return "VM_IO or VM_PFNMAP";
+	*err = -EACCES;
+	if (vma->vm_file &&
+	    file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC)
+		return "memfd_secret, not in the kernel's direct map";
+	*err = 0;
+	return NULL;
+}
+
 /**
  * hmm_dax_range_fault() - hmm_range_fault() with the sequence-retry protocol
  * @m: the mirror
  * @range: start, end, hmm_pfns and default_flags set; end may be lowered
  *	   to the end of the VMA when @vma is given
- * @vma: if not NULL, require a VMA at @range->start that is not VM_IO or
- *	 VM_PFNMAP, clip the range to it and return its bounds here
+ * @vma: if not NULL, require a VMA at @range->start that a device may
+ *	 mirror (hmm_dax_vma_refused()), clip the range to it and return its
+ *	 bounds here
  * @r: counters to add to (faults, retries, fault_ns)
  *
  * Return: 0 with @m->lock held and @range->hmm_pfns valid under it, or an
@@ -251,10 +309,16 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 		range->notifier_seq = mmu_interval_read_begin(&m->notifier);
 		mmap_read_lock(m->mm);
 		if (vma) {
+			const char *why = "no VMA";
+
 			v = vma_lookup(m->mm, range->start);
-			if (!v || (v->vm_flags & (VM_IO | VM_PFNMAP))) {
+			ret = -EFAULT;
+			if (v)
+				why = hmm_dax_vma_refused(v, &ret);
+			if (ret) {
 				mmap_read_unlock(m->mm);
-				ret = -EFAULT;
+				pr_debug("%s: fault: %s at %#lx\n", current->comm,
+					 why, range->start);
 				break;
 			}
 			vma->start = v->vm_start;
@@ -274,7 +338,7 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 			break;
 
 		if (READ_ONCE(hmm_dax_inject_delay_ms))
-			msleep(READ_ONCE(hmm_dax_inject_delay_ms));
+			msleep_interruptible(READ_ONCE(hmm_dax_inject_delay_ms));
 		mutex_lock(&m->lock);
 		if ((hmm_dax_inject(HMM_DAX_INJECT_SKIP_RETRY) &&
 		     hmm_dax_range_is_pmem(range)) ||
@@ -331,25 +395,30 @@ static unsigned int hmm_dax_inject_level(u64 addr, unsigned int level,
 	return level + 1;
 }
 
-static unsigned int hmm_dax_leaf_flags(unsigned long hpfn, unsigned int order,
-				       bool *dead)
+/*
+ * The leaf flags of a faulted pfn, in *@flags.  Returns 0, -ENXIO for a
+ * ZONE_DEVICE page whose pgmap is going away (not installed, counted), or
+ * -EOPNOTSUPP for one of a type a device cannot be given.
+ */
+static int hmm_dax_leaf_flags(unsigned long hpfn, unsigned int order,
+			      unsigned int *flags)
 {
 	struct page *page = hmm_pfn_to_page(hpfn);
-	unsigned int flags = 0, type;
+	unsigned int type;
 
-	*dead = false;
+	*flags = 0;
 	if (hpfn & HMM_PFN_WRITE)
-		flags |= HMM_DAX_DEVPT_WRITE;
+		*flags |= HMM_DAX_DEVPT_WRITE;
 	if (is_zone_device_page(page)) {
-		if (!hmm_dax_pgmap_check(page_to_pfn(page), &type)) {
-			*dead = true;
-			return 0;
-		}
-		flags |= HMM_DAX_DEVPT_DEVICE | HMM_DAX_DEVPT_TYPE(type);
+		if (!hmm_dax_pgmap_check(page_to_pfn(page), &type))
+			return -ENXIO;
+		if (type == HMM_DAX_PGMAP_OTHER)
+			return -EOPNOTSUPP;
+		*flags |= HMM_DAX_DEVPT_DEVICE | HMM_DAX_DEVPT_TYPE(type);
 	} else if (hmm_dax_is_zero_page(page, order)) {
-		flags |= HMM_DAX_DEVPT_ZERO;
+		*flags |= HMM_DAX_DEVPT_ZERO;
 	}
-	return flags;
+	return 0;
 }
 
 /*
@@ -371,7 +440,7 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 						     PAGE_SHIFT];
 		unsigned int order, level, flags;
 		u64 pfn, size, base;
-		bool dead;
+		int err;
 
 		if (!(hpfn & HMM_PFN_VALID) || (hpfn & HMM_PFN_ERROR)) {
 			addr += PAGE_SIZE;
@@ -379,7 +448,13 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 		}
 		order = hmm_pfn_to_map_order(hpfn);
 		pfn = hmm_dax_hmm_pfn(hpfn);
-		flags = hmm_dax_leaf_flags(hpfn, order, &dead);
+		err = hmm_dax_leaf_flags(hpfn, order, &flags);
+		if (err == -EOPNOTSUPP) {
+			pr_debug("%s: mirror: pfn %#llx at %#llx is ZONE_DEVICE memory of a type a device cannot reach (not fsdax or device-dax)\n",
+				 current->comm, pfn, addr);
+			ret = err;
+			break;
+		}
 		level = hmm_dax_leaf_level(addr, pfn, order, vma);
 		if (too_large) {
 			unsigned int fair = level;
@@ -393,7 +468,7 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 		size = hmm_dax_devpt_level_size(level);
 		base = addr & ~(size - 1);
 
-		if (dead) {
+		if (err) {
 			m->stats.pgmap_dead++;
 			addr = base + size;
 			continue;
@@ -447,6 +522,7 @@ int hmm_dax_mirror_range(struct hmm_dax_mirror *m, u64 start, u64 end,
 
 	while (addr < end) {
 		struct hmm_dax_vma vma;
+		struct mem_cgroup *old;
 		u64 t0;
 
 		range.start = addr;
@@ -459,7 +535,9 @@ int hmm_dax_mirror_range(struct hmm_dax_mirror *m, u64 start, u64 end,
 			break;
 		t0 = ktime_get_ns();
 		m->pt.cache = &cache;
+		old = hmm_dax_charge_begin(m);
 		ret = hmm_dax_install(m, &range, &vma, r, &addr);
+		hmm_dax_charge_end(old);
 		m->pt.cache = NULL;
 		hmm_dax_note_peak(m, HMM_DAX_DEVPT_ENTRIES * sizeof(*pfns) +
 				  (HMM_DAX_DEVPT_LEVELS - 1) *
@@ -478,11 +556,12 @@ int hmm_dax_mirror_range(struct hmm_dax_mirror *m, u64 start, u64 end,
 
 /*
  * Bad input is refused before anything is installed: every page of the
- * range must be in a VMA that is not VM_IO or VM_PFNMAP.
+ * range must be in a VMA that a device may mirror.
  */
 static int hmm_dax_check_vmas(struct mm_struct *mm, u64 start, u64 end)
 {
 	struct vm_area_struct *vma;
+	const char *why = NULL;
 	u64 addr = start;
 	int ret = 0;
 
@@ -491,19 +570,17 @@ static int hmm_dax_check_vmas(struct mm_struct *mm, u64 start, u64 end)
 		vma = vma_lookup(mm, addr);
 		if (!vma) {
 			ret = -EFAULT;
-			pr_debug("%s: mirror: no VMA at %#llx\n", current->comm,
-				 addr);
+			why = "no VMA";
 			break;
 		}
-		if (vma->vm_flags & (VM_IO | VM_PFNMAP)) {
-			ret = -EFAULT;
-			pr_debug("%s: mirror: VM_IO or VM_PFNMAP at %#llx\n",
-				 current->comm, addr);
+		why = hmm_dax_vma_refused(vma, &ret);
+		if (why)
 			break;
-		}
 		addr = vma->vm_end;
 	}
 	mmap_read_unlock(mm);
+	if (ret)
+		pr_debug("%s: mirror: %s at %#llx\n", current->comm, why, addr);
 	return ret;
 }
 
@@ -568,6 +645,7 @@ struct hmm_dax_mirror *hmm_dax_mirror_create(struct hmm_dax_device *hdev,
 		goto err_table;
 	/* Keeps the mm_struct, so its address identifies the opener's mm. */
 	mmgrab(m->mm);
+	m->memcg = get_mem_cgroup_from_mm(m->mm);
 	hmm_dax_note_peak(m, 0);
 	hmm_dax_debugfs_add(m);
 	return m;
@@ -590,6 +668,7 @@ void hmm_dax_mirror_destroy(struct hmm_dax_mirror *m)
 	hmm_dax_debugfs_remove(m);
 	mmu_interval_notifier_remove(&m->notifier);
 	hmm_dax_devpt_fini(&m->pt);
+	mem_cgroup_put(m->memcg);
 	mmdrop(m->mm);
 	mutex_destroy(&m->lock);
 	kfree(m->events);

@@ -45,7 +45,7 @@ jq -r '.goals[] | "  \(.goal) \(.op) \(.limit): " +
 
 command -v gnuplot >/dev/null || { echo "gnuplot missing: no plot (make deps)" >&2; exit 0; }
 dat=$(mktemp -d)
-trap 'rm -rf "$dat"' EXIT
+trap 'rm -rf "${dat:?}"' EXIT
 plots=()
 n=0
 while IFS=$'\t' read -r target leaf; do

@@ -54,14 +54,14 @@ for k in "$@"; do
 	if [ "$rc" != 0 ] || ! jq -e .results "$run/result.json" >/dev/null 2>&1; then
 		echo "bench: $kv failed (status $rc), see $out/$kv.log" >&2
 		status=1
-		rm -rf "$run"
+		rm -rf "${run:?}"
 		continue
 	fi
 	jq --arg kernel "$kv" --arg why "$why" --arg secs "$(( $(date +%s) - start ))" \
 		'. + {kernel: $kernel, wall_seconds: ($secs | tonumber)} +
 		 (if $why == "" then {} else {peer_unavailable: $why} end)' \
 		"$run/result.json" >"$out/$kv.json"
-	rm -rf "$run"
+	rm -rf "${run:?}"
 	"$here/bench-report.sh" "$out/$kv.json" >"$out/$kv.txt" &&
 		cat "$out/$kv.txt" || status=1
 done

@@ -42,7 +42,7 @@ out=$base/$flavour-$key
 mkdir -p "$base"
 
 if [ ! -f "$src/.done" ]; then
-	rm -rf "$src"
+	rm -rf "${src:?}"
 	mkdir -p "$src"
 	tar -xJf "$tarball" -C "$src" --strip-components=1
 	touch "$src/.done"
@@ -51,7 +51,7 @@ fi
 if [ ! -f "$out/.done" ]; then
 	# Trees of the same flavour built from other inputs are stale.
 	for d in "$base/$flavour"-*; do
-		[ "$d" = "$out" ] || rm -rf "$d"
+		[ "$d" = "$out" ] || rm -rf "${d:?}"
 	done
 	mkdir -p "$out"
 	echo "build-kernel: $flavour kernel from linux-source-6.12 $pkgver in $out" >&2

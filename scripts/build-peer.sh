@@ -26,7 +26,7 @@ out=$top/build/$kver/peer
 if [ ! -f "$src/.done" ] || [ "$tarball" -nt "$src/.done" ]; then
 	[ -f "$tarball" ] ||
 		{ echo "build-peer: $tarball missing: run make deps" >&2; exit 1; }
-	rm -rf "$src"
+	rm -rf "${src:?}"
 	mkdir -p "$src"
 	tar -xJf "$tarball" -C "$src" --strip-components=2 \
 		"linux-source-$series/lib/test_hmm.c" \

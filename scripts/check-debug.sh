@@ -36,7 +36,12 @@ name=debug${leak:+-leak}
 args=()
 [ -z "$leak" ] || args=(--leak --quick)
 start=$(date +%s)
+# no5lvl: with 5-level paging (QEMU's -cpu max has LA57) this KASAN kernel
+# reported a wild-memory-access in do_raw_spin_lock() in 3 boots of 30,
+# before any module; with no5lvl in none of 30 (Documentation/
+# hmm-dax-kernel.rst).  The lane tests hmm-dax, not that.
 set +e
+HMM_DAX_VM_APPEND="no5lvl ${HMM_DAX_VM_APPEND:-}" \
 "$top/selftests/vm/hmm-dax-vm" --kernel "$tree" --timeout 7200 -- \
 	"$top/selftests/vm/debug-lane.sh" "${args[@]}" >"$out/$name.log" 2>&1
 rc=$?

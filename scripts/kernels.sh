@@ -218,12 +218,12 @@ _own_stage() {
 		 "$t/arch/x86/boot/bzImage" "$t/Module.symvers"; } | sha1sum | cut -c1-12)
 	dir=$HMM_DAX_CACHE/own/$key/lib/modules/$kv
 	if [ ! -f "$dir/modules.dep" ]; then
-		rm -rf "$HMM_DAX_CACHE/own/$key"
+		rm -rf "${HMM_DAX_CACHE:?}/own/${key:?}"
 		mkdir -p "$dir/kernel"
 		for ko in $(sed 's/\.o$/.ko/' "$t/modules.order"); do
 			if [ ! -f "$t/$ko" ]; then
 				echo "$t: $ko is in modules.order but was not built (make modules)"
-				rm -rf "$HMM_DAX_CACHE/own/$key"
+				rm -rf "${HMM_DAX_CACHE:?}/own/${key:?}"
 				return 1
 			fi
 			mkdir -p "$dir/kernel/$(dirname "$ko")"
@@ -235,7 +235,7 @@ _own_stage() {
 		done
 		if ! depmod -b "$HMM_DAX_CACHE/own/$key" "$kv" 2>/dev/null; then
 			echo "$t: depmod failed for $kv"
-			rm -rf "$HMM_DAX_CACHE/own/$key"
+			rm -rf "${HMM_DAX_CACHE:?}/own/${key:?}"
 			return 1
 		fi
 	fi

@@ -39,7 +39,7 @@ stamp=$(printf '%s\n' "${all[@]}")
 if [ ! -f "$src/.done" ] || [ "$tarball" -nt "$src/.done" ] ||
    [ "$(cat "$src/.done")" != "$stamp" ]; then
 	[ -f "$tarball" ] || { echo "linux-source: $tarball missing: run make deps" >&2; exit 1; }
-	rm -rf "$src"
+	rm -rf "${src:?}"
 	mkdir -p "$src"
 	tar -xJf "$tarball" -C "$src" --strip-components=1 \
 		"${all[@]/#/linux-source-6.12/}"

@@ -22,7 +22,7 @@ out=$1 targets=$2
 shift 2
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/raw"
+rm -rf "${out:?}/raw"
 
 for k in "$@"; do
 	label=$(kernel_label "$k")

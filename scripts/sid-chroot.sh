@@ -22,7 +22,7 @@ in_sid() {
 
 if [ ! -x "$sid/usr/bin/apt-get" ]; then
 	echo "sid-chroot: debootstrap sid into $sid"
-	rm -rf "$sid.tmp"
+	rm -rf "${sid:?}.tmp"
 	mkdir -p "$(dirname "$sid")"
 	debootstrap --variant=minbase \
 		--include=gcc,make,libc6-dev,bc,libelf-dev,kmod,xz-utils \

@@ -59,9 +59,8 @@
 #include <linux/magic.h>
 #include <linux/stat.h>
 
-#include "kselftest_harness.h"
+#include "hmm_dax_harness.h"
 #include "../kernel/hmm_dax_uapi.h"
-#include "known_bugs.h"
 
 #ifndef FS_IOC_FIEMAP
 #define FS_IOC_FIEMAP	_IOWR('f', 11, struct fiemap)
@@ -82,29 +81,12 @@
 /* Seconds a mirror test may take: TCG is slow, 1 GiB is large. */
 #define MIRROR_TIMEOUT	300
 
+/* The end of what the device page table covers: 48 bits. */
+#define DEVICE_VA_END	0x1000000000000UL
+
 #define DEVDAX_DRIVER	"/sys/bus/dax/drivers/device_dax"
 #define DEBUGFS_DIR	"/sys/kernel/debug/hmm_dax"
-#define RACE_PARAM	"/sys/module/hmm_dax/parameters/inject_delay_ms"
-
-/*
- * XFAIL_KNOWN() - end the test as "known kernel bug" (the harness's XFAIL)
- * when the known bug @id of known_bugs.h applies to the running kernel and
- * the test has not failed otherwise; the caller has seen exactly its
- * symptom.  Otherwise nothing happens and the test goes on to fail.
- */
-#define XFAIL_KNOWN(statement, id) do {					\
-	const struct hmm_dax_known_bug *_kb = hmm_dax_known_bug(id);	\
-									\
-	if (_kb && _metadata->exit_code == KSFT_PASS) {			\
-		snprintf(_metadata->results->reason,			\
-			 sizeof(_metadata->results->reason),		\
-			 "known kernel bug: %s (fixed by \"%s\", %u.%u)",	\
-			 _kb->symptom, _kb->fix, _kb->fixed >> 8,	\
-			 _kb->fixed & 0xff);				\
-		_metadata->exit_code = KSFT_XFAIL;			\
-		statement;						\
-	}								\
-} while (0)
+#define RACE_PARAM	HMM_DAX_DELAY_PARAM
 
 static const char * const level_names[HMM_DAX_NR_LEVELS] = {
 	"pte", "pmd", "pud"
@@ -1106,10 +1088,11 @@ FIXTURE_SETUP(fsdax)
 {
 	const char *dir = variant->env ? getenv(variant->env) : "/tmp";
 
+	HMM_DAX_MARK();
 	self->fd = -1;
 	if (!dir)
-		SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
-		     variant->env);
+		HMM_DAX_SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
+			     variant->env);
 	snprintf(self->path, sizeof(self->path), "%s/hmm-dax-env.XXXXXX", dir);
 	self->fd = mkstemp(self->path);
 	ASSERT_GE(self->fd, 0) TH_LOG("mkstemp %s: %s", self->path,
@@ -1163,11 +1146,12 @@ FIXTURE_VARIANT_ADD(devdax, align_1g) {
 
 FIXTURE_SETUP(devdax)
 {
+	HMM_DAX_MARK();
 	self->fd = -1;
 	self->node = getenv(variant->env);
 	if (!self->node)
-		SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
-		     variant->env);
+		HMM_DAX_SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
+			     variant->env);
 	self->fd = open(self->node, O_RDWR);
 	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %s", self->node,
 				      strerror(errno));
@@ -1252,6 +1236,60 @@ TEST_F(devdax, mmap_misaligned)
 }
 
 /*
+ * A teardown the mirror is not told of.  With fault_inject 0x1 the driver
+ * ignores invalidations of pmem, so its leaves outlive an unbind, which
+ * frees the device's memory and its struct pages.  A device read through
+ * such a leaf must fail (ENXIO: the dev_pagemap reference taken for the
+ * copy is refused) without touching either; the device binds again.
+ */
+TEST_F(devdax, stale_leaf_teardown)
+{
+	const char *name = strrchr(self->node, '/');
+	unsigned long len = variant->align;
+	char buf[64];
+	int mfd, fd;
+	char *p;
+
+	name = name ? name + 1 : self->node;
+	if (access(DEVDAX_DRIVER "/unbind", W_OK) ||
+	    access(HMM_DAX_INJECT_PARAM, W_OK))
+		HMM_DAX_SKIP(return, "no writable %s/unbind or %s",
+			     DEVDAX_DRIVER, HMM_DAX_INJECT_PARAM);
+	mfd = open("/dev/hmm_dax0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	p[0] = 0x5a;
+	ASSERT_EQ(0, mirror(mfd, p, len, 0, NULL));
+	/* a leaked reference would make the unbind wait for ever */
+	ASSERT_TRUE(pgmap_refs_balanced(_metadata, mfd));
+
+	ASSERT_EQ(0, sysfs_write(HMM_DAX_INJECT_PARAM, "0x1"));
+	EXPECT_EQ(0, sysfs_write(DEVDAX_DRIVER "/unbind", name));
+	ASSERT_EQ(0, sysfs_write(HMM_DAX_INJECT_PARAM, "0"));
+	EXPECT_LT(0, dump_count(mfd, p, len)) TH_LOG("no stale leaf: nothing proven");
+	EXPECT_EQ(-ENXIO, dev_read(mfd, p, buf, sizeof(buf)));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, mfd));
+	EXPECT_EQ(0, hd_ioctl(mfd, HMM_DAX_RESET, NULL));
+	close(mfd);
+	/*
+	 * Every file of the node goes before the bind: one closed after it
+	 * leaves the node failing to open (ENXIO) until the next rebind, on
+	 * 6.1, 6.12 and 7.2 (known_bugs.h: devdax-rebind-open).
+	 */
+	munmap(p, len);
+	close(self->fd);
+	self->fd = -1;
+
+	EXPECT_EQ(0, sysfs_write(DEVDAX_DRIVER "/bind", name));
+	fd = open(self->node, O_RDWR | O_CLOEXEC);
+	EXPECT_LE(0, fd) TH_LOG("%s is not back: %s", self->node,
+				strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * mirror: /dev/hmm_dax0 mirrors one target per variant; each test applies
  * one kernel operation and compares the device's view with the CPU's.
  */
@@ -1325,14 +1363,15 @@ FIXTURE_SETUP(mirror)
 	const char *name;
 	void *p;
 
+	HMM_DAX_MARK();
 	self->fd = -1;
 	self->mfd = -1;
 	self->size = variant->size;
 	if (!where)
-		SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
-		     variant->env);
+		HMM_DAX_SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
+			     variant->env);
 	if (!hmm_dax_loaded())
-		SKIP(return, "hmm_dax.ko is not loaded");
+		HMM_DAX_SKIP(return, "hmm_dax.ko is not loaded");
 
 	if (variant->target == TARGET_DEVDAX) {
 		self->node = where;
@@ -1350,8 +1389,8 @@ FIXTURE_SETUP(mirror)
 					      strerror(errno));
 		ASSERT_EQ(0, chardev_attr(self->node, "size", &size));
 		if (size < self->size)
-			SKIP(return, "%s has %lu bytes, the test needs %lu",
-			     self->node, size, self->size);
+			HMM_DAX_SKIP(return, "%s has %lu bytes, the test needs %lu",
+				     self->node, size, self->size);
 	} else {
 		/*
 		 * A fresh file, allocated and written with pattern 0: every
@@ -1641,8 +1680,7 @@ TEST_F_TIMEOUT(mirror, leaf_level, MIRROR_TIMEOUT)
 	EXPECT_EQ(0, too_big) TH_LOG("leaves larger than the CPU can map");
 	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
 	free(lv);
-	if (below_pud)
-		XFAIL_KNOWN(return, "hmm-pud-devmap");
+	/* known_bugs.h: hmm-pud-devmap (6.15, 6.16) */
 	EXPECT_FALSE(below_pud) TH_LOG("1 GiB leaves mirrored below PUD order");
 }
 
@@ -1784,8 +1822,9 @@ TEST_F_TIMEOUT(mirror, partial_munmap, MIRROR_TIMEOUT)
 		hole = self->map + variant->align / 2;
 		EXPECT_EQ(-1, munmap(hole, SZ_4K));
 		EXPECT_EQ(EINVAL, errno);
-		SKIP(return, "device-dax: munmap() inside its %lu KiB unit is EINVAL (checked)",
-		     variant->align >> 10);
+		HMM_DAX_SKIP(return,
+			     "device-dax: munmap() inside its %lu KiB unit is EINVAL (checked)",
+			     variant->align >> 10);
 	}
 	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size, 0, NULL));
 	hole = hole_in_leaf(self->mfd, self->map, self->size, &huge);
@@ -1928,16 +1967,20 @@ TEST_F_TIMEOUT(mirror, mprotect_readonly, MIRROR_TIMEOUT)
 		/*
 		 * Before 6.12 change_pud_range() clears a huge PUD as "bad"
 		 * without an mmu notification: no mirror can know.  The
-		 * symptom is a writable leaf, no event and a stale audit.
+		 * symptom is a writable leaf, no event and a stale audit
+		 * (known_bugs.h: mprotect-dax-pud).  The test fails; the
+		 * stale leaves go, so that its later steps check the rest.
 		 */
 		stale = audit_stale(_metadata, self->mfd, self->map,
 				    self->size);
 		TH_LOG("1 GiB CPU leaf changed without a notification: %ld stale",
 		       stale);
-		if (stale > 0) {
-			hd_ioctl(self->mfd, HMM_DAX_RESET, NULL);
-			XFAIL_KNOWN(free(lv); return, "mprotect-dax-pud");
-		}
+		EXPECT_EQ(0, writable);
+		EXPECT_EQ(0, hd_ioctl(self->mfd, HMM_DAX_RESET, NULL));
+		free(lv);
+		lv = NULL;
+		n = dump(self->mfd, self->map, self->size, &lv);
+		writable = count_flags(lv, n, HMM_DAX_LEAF_WRITE);
 	}
 	TH_LOG("%u PROTECTION_VMA events meet the range; %u events in all",
 	       ev_count(&log, HMM_DAX_EV_PROTECTION_VMA, self->map, self->size),
@@ -1959,6 +2002,27 @@ TEST_F_TIMEOUT(mirror, mprotect_readonly, MIRROR_TIMEOUT)
 	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
 	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
 	free(lv);
+}
+
+/*
+ * MADV_COLD and MADV_PAGEOUT are hints to reclaim: what they change of the
+ * CPU's mappings (device-dax and fsdax pages are never reclaimed; tmpfs
+ * pages go to swap) the mirror is told of.  The audit is clean after each
+ * and the bytes agree (known_bugs.h: madvise-cold-dax-pmd on 6.1).
+ */
+TEST_F_TIMEOUT(mirror, madvise_cold, MIRROR_TIMEOUT)
+{
+	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size, 0, NULL));
+	ASSERT_EQ(0, madvise(self->map, self->size, MADV_COLD));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size))
+		TH_LOG("after MADV_COLD");
+	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size, 0, NULL));
+	ASSERT_EQ(0, madvise(self->map, self->size, MADV_PAGEOUT));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size))
+		TH_LOG("after MADV_PAGEOUT");
+	EXPECT_TRUE(dev_equals_cpu(_metadata, self->mfd, self->map,
+				   self->size));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
 }
 
 /* MADV_DONTNEED zaps every leaf (CLEAR logged); the bytes come back. */
@@ -1994,7 +2058,7 @@ TEST_F_TIMEOUT(mirror, truncate, MIRROR_TIMEOUT)
 	char buf[64];
 
 	if (variant->target == TARGET_DEVDAX)
-		SKIP(return, "truncate: device-dax has no file size");
+		HMM_DAX_SKIP(return, "truncate: device-dax has no file size");
 	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size, 0, NULL));
 	ev_drain(self->mfd);
 	ASSERT_EQ(0, ftruncate(self->fd, half));
@@ -2036,7 +2100,7 @@ TEST_F_TIMEOUT(mirror, truncate_partial, MIRROR_TIMEOUT)
 	long n, i;
 
 	if (variant->target == TARGET_DEVDAX)
-		SKIP(return, "truncate: device-dax has no file size");
+		HMM_DAX_SKIP(return, "truncate: device-dax has no file size");
 	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size, 0, NULL));
 	ev_drain(self->mfd);
 	ASSERT_EQ(0, ftruncate(self->fd, eof));
@@ -2112,7 +2176,8 @@ TEST_F_TIMEOUT(mirror, pmd_fallback_private, MIRROR_TIMEOUT)
 	long n;
 
 	if (variant->target == TARGET_DEVDAX)
-		SKIP(return, "device-dax refuses MAP_PRIVATE (checked in devdax.mmap_alignment)");
+		HMM_DAX_SKIP(return,
+			     "device-dax refuses MAP_PRIVATE (checked in devdax.mmap_alignment)");
 	p = mmap_aligned(self->size, SZ_2M, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -2169,8 +2234,8 @@ TEST_F_TIMEOUT(mirror, pmd_fallback_partial_vma, MIRROR_TIMEOUT)
 	char *p;
 
 	if (variant->target == TARGET_DEVDAX)
-		SKIP(return, "%s",
-		     "device-dax: a VMA covers whole alignment units (munmap inside one is EINVAL)");
+		HMM_DAX_SKIP(return, "%s",
+			     "device-dax: a VMA covers whole alignment units (munmap inside one is EINVAL)");
 	/*
 	 * FIEMAP first: on 6.1 its FIEMAP_FLAG_SYNC writes back (write-
 	 * protects, with notifications) every DAX entry of the file.
@@ -2211,8 +2276,8 @@ TEST_F_TIMEOUT(mirror, pmd_fallback_pte_first, MIRROR_TIMEOUT)
 	char *res, *q;
 
 	if (variant->target == TARGET_DEVDAX)
-		SKIP(return, "%s",
-		     "device-dax maps whole alignment units: no 4 KiB entries to fall back to");
+		HMM_DAX_SKIP(return, "%s",
+			     "device-dax maps whole alignment units: no 4 KiB entries to fall back to");
 	level = expected_level(variant->target, variant->align, self->fd,
 			       2 * SZ_2M);	/* before any mapping: see above */
 	res = mmap_aligned(2 * SZ_2M, SZ_2M, PROT_NONE, 0, -1, 0);
@@ -2248,7 +2313,7 @@ TEST_F_TIMEOUT(mirror, punch_hole, MIRROR_TIMEOUT)
 	int ret;
 
 	if (variant->target == TARGET_DEVDAX)
-		SKIP(goto out, "punch hole: device-dax is not a file");
+		HMM_DAX_SKIP(goto out, "punch hole: device-dax is not a file");
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size, 0, NULL));
 	ev_drain(self->mfd);
@@ -2300,22 +2365,67 @@ out:
 	free(buf);
 }
 
+/* ---- tracing ---- */
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define WRITEBACK_EVENT	TRACEFS "/events/fs_dax/dax_writeback_one/enable"
+
+/* Turn the fs_dax writeback tracepoint on (empty buffer) or off: 0 or -errno. */
+static int trace_writeback(bool on)
+{
+	int ret = sysfs_write(WRITEBACK_EVENT, on ? "1" : "0");
+
+	if (!ret && on)
+		ret = sysfs_write(TRACEFS "/trace", "");
+	return ret;
+}
+
+/*
+ * Pages of [first, first + n) that the traced writeback flushed in file
+ * @ino (dax_writeback_one: "ino %#lx pgoff %#lx pglen %#lx").
+ */
+static unsigned long traced_writeback(unsigned long ino, unsigned long first,
+				      unsigned long n)
+{
+	unsigned long i, o, l, lo, hi, done = 0;
+	char line[512], *at;
+	FILE *f = fopen(TRACEFS "/trace", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		at = strstr(line, "dax_writeback_one:");
+		at = at ? strstr(at, " ino ") : NULL;
+		if (!at || sscanf(at, " ino %lx pgoff %lx pglen %lx", &i, &o,
+				  &l) != 3 || i != ino)
+			continue;
+		lo = o > first ? o : first;
+		hi = o + l < first + n ? o + l : first + n;
+		if (hi > lo)
+			done += hi - lo;
+	}
+	fclose(f);
+	return done;
+}
+
 /*
  * msync(MS_SYNC) after a device write through a writable leaf.  fsdax
  * writeback write-protects each CPU entry it flushes and tells notifiers,
  * so afterwards no mirror leaf may be writable where the CPU's is not (the
  * audit), the next device write must demand-fault again, re-dirtying the
- * entry, and a second fsync() must flush that write too: a fresh open
- * reads the device's bytes.  Device-dax and tmpfs track no dirty entries:
- * msync must leave the mirror alone there.
+ * entry, and a second fsync() must flush that write too (the fs_dax
+ * writeback tracepoint shows every page of it flushed): a fresh open reads
+ * the device's bytes.  Device-dax and tmpfs track no dirty entries: msync
+ * must leave the mirror alone there.
  */
 TEST_F_TIMEOUT(mirror, msync, MIRROR_TIMEOUT)
 {
 	unsigned long off = self->size / 2, len = SZ_2M;
-	bool fsdax = variant->target == TARGET_FSDAX;
+	bool fsdax = variant->target == TARGET_FSDAX, traced;
 	struct hmm_dax_leaf *lv = NULL;
 	char *buf = malloc(len), *back = malloc(len);
 	char *win = self->map + off;
+	unsigned long flushed;
 	struct ev_log log;
 	__u64 faults = 0;
 	long n, writable;
@@ -2360,8 +2470,23 @@ TEST_F_TIMEOUT(mirror, msync, MIRROR_TIMEOUT)
 	       (unsigned long long)faults);
 	/* fsdax: the write fault re-dirties the entry; elsewhere none */
 	EXPECT_EQ(fsdax, faults > 0);
+	traced = fsdax && !trace_writeback(true);
 	ret = fsync(self->fd) ? errno : 0;
 	TH_LOG("fsync: %s", ret ? strerror(ret) : "0");
+	if (traced) {
+		/* what keeps a device write safe: its dirty DAX entry */
+		struct stat st;
+
+		ASSERT_EQ(0, fstat(self->fd, &st));
+		flushed = traced_writeback(st.st_ino, off / SZ_4K,
+					   len / SZ_4K);
+		trace_writeback(false);
+		TH_LOG("fsync flushed %lu of the %lu pages the device wrote",
+		       flushed, len / SZ_4K);
+		EXPECT_EQ(len / SZ_4K, flushed);
+	} else if (fsdax) {
+		TH_LOG("no %s: the flush is not checked", WRITEBACK_EVENT);
+	}
 	if (variant->target == TARGET_DEVDAX) {
 		EXPECT_EQ(EINVAL, ret);
 		EXPECT_EQ(-1, first_diff(win, buf, len));
@@ -2516,7 +2641,7 @@ TEST_F_TIMEOUT(mirror, pmd_fallback_misaligned_extent, MIRROR_TIMEOUT)
 	int ret;
 
 	if (variant->target == TARGET_DEVDAX)
-		SKIP(return, "device-dax has no extents");
+		HMM_DAX_SKIP(return, "device-dax has no extents");
 	ret = fallocate(self->fd, FALLOC_FL_COLLAPSE_RANGE, 0, SZ_4K) ?
 	      errno : 0;
 	if (variant->target == TARGET_TMPFS) {
@@ -2572,7 +2697,7 @@ TEST_F_TIMEOUT(mirror, fork_private, MIRROR_TIMEOUT)
 		EXPECT_EQ(EINVAL, errno);
 		if (p != MAP_FAILED)
 			munmap(p, variant->align);
-		SKIP(return, "device-dax refuses MAP_PRIVATE (EINVAL, checked)");
+		HMM_DAX_SKIP(return, "device-dax refuses MAP_PRIVATE (EINVAL, checked)");
 	}
 	p = mmap_aligned(self->size, SZ_2M, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE, self->fd, 0);
@@ -2779,9 +2904,9 @@ TEST_F_TIMEOUT(mirror, devdax_disable, MIRROR_TIMEOUT)
 	pid_t pid;
 
 	if (variant->target != TARGET_DEVDAX)
-		SKIP(return, "devdax_disable: only device-dax can be unbound");
+		HMM_DAX_SKIP(return, "devdax_disable: only device-dax can be unbound");
 	if (access(DEVDAX_DRIVER "/unbind", W_OK))
-		SKIP(return, "%s/unbind: %s", DEVDAX_DRIVER, strerror(errno));
+		HMM_DAX_SKIP(return, "%s/unbind: %s", DEVDAX_DRIVER, strerror(errno));
 	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size,
 			    HMM_DAX_MIRROR_WRITE, NULL));
 	ASSERT_LT(0, dump_count(self->mfd, self->map, self->size));
@@ -3042,20 +3167,13 @@ TEST_F_TIMEOUT(mirror, concurrent, MIRROR_TIMEOUT)
  * race_window: an invalidation that lands between hmm_range_fault() and the
  * install must be caught by mmu_interval_read_retry().  The driver's debug
  * parameter inject_delay_ms makes that window a sleep; the test waits until
- * the mirroring thread is seen asleep in it (state D, in msleep()), then
- * invalidates the range, and audits once the mirror returned.  A round is
- * a hit when the thread still sleeps there after the invalidation returned.
- * State D alone is not enough: a debug kernel also sleeps uninterruptibly
- * outside the window, where an invalidation is no race at all; and a slow
- * one may end the sleep before the invalidation is done:
- *
- *   mirror thread:  hmm_range_fault() .. msleep() .. lock, re-check, install
- *   test:                              ^ MADV_DONTNEED here
- *
- * A correct driver retries (the retry counter moves) and audits clean.
+ * the mirroring thread is seen asleep in it, then invalidates the range,
+ * and audits once the mirror returned.  What counts as a hit is the rule
+ * of hmm_dax_helpers.h, which `hmm-dax compare --scenario race` applies
+ * too.  A correct driver retries (the retry counter moves) and audits
+ * clean.
  */
 #define RACE_ROUNDS	8
-#define RACE_WINDOW_MS	"200"	/* inject_delay_ms */
 
 struct race {
 	int mfd;
@@ -3073,6 +3191,13 @@ static int race_dontneed(struct race *rc)
 	return madvise(rc->addr, rc->len, MADV_DONTNEED);
 }
 
+static int race_invalidate(void *arg)
+{
+	struct race *rc = arg;
+
+	return rc->invalidate(rc);
+}
+
 static void *race_mirror(void *arg)
 {
 	struct race *rc = arg;
@@ -3084,50 +3209,11 @@ static void *race_mirror(void *arg)
 	return NULL;
 }
 
-/* The scheduler state letter of one of our threads, 0 if unreadable. */
-static char task_state(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
-/* Whether one of our threads sleeps in msleep(): the driver's window. */
-static bool task_in_msleep(pid_t tid)
-{
-	char path[64], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	return !strcmp(buf, "msleep");
-}
-
 /* One round: returns 1 if the invalidation landed in the window, else 0. */
 static int race_round(struct __test_metadata *_metadata, struct race *rc)
 {
 	pthread_t t;
-	int hit = 0;
+	int hit;
 
 	rc->tid = 0;
 	rc->done = 0;
@@ -3135,20 +3221,7 @@ static int race_round(struct __test_metadata *_metadata, struct race *rc)
 	ASSERT_EQ(0, pthread_create(&t, NULL, race_mirror, rc)) return 0;
 	while (!__atomic_load_n(&rc->tid, __ATOMIC_SEQ_CST))
 		;
-	while (!__atomic_load_n(&rc->done, __ATOMIC_SEQ_CST)) {
-		if (task_state(rc->tid) == 'D' && task_in_msleep(rc->tid)) {
-			/*
-			 * A hit only if the thread still sleeps there once
-			 * the invalidation returned: it then landed wholly
-			 * inside the window, and the re-check must retry.
-			 * A slow kernel may end the sleep first.
-			 */
-			hit = !rc->invalidate(rc) &&
-			      task_state(rc->tid) == 'D' &&
-			      task_in_msleep(rc->tid);
-			break;
-		}
-	}
+	hit = hmm_dax_race_once(rc->tid, &rc->done, race_invalidate, rc);
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, rc->ret) TH_LOG("mirror: %s", strerror(-rc->ret));
 	return hit;
@@ -3166,13 +3239,9 @@ static void race_rounds(struct __test_metadata *_metadata, struct race *rc,
 	long stale;
 
 	if (access(RACE_PARAM, W_OK))
-		SKIP(return, "%s: %s", RACE_PARAM, strerror(errno));
+		HMM_DAX_SKIP(return, "%s: %s", RACE_PARAM, strerror(errno));
 	ASSERT_EQ(0, stats(rc->mfd, &s0));
-	/*
-	 * Wide enough for the invalidation to end inside it: under TCG a
-	 * debug kernel's zap, with its TLB shootdown, took over 20 ms.
-	 */
-	ASSERT_EQ(0, sysfs_write(RACE_PARAM, RACE_WINDOW_MS));
+	ASSERT_EQ(0, sysfs_write(RACE_PARAM, HMM_DAX_RACE_WINDOW_MS));
 	for (r = 0; r < RACE_ROUNDS; r++) {
 		hits += race_round(_metadata, rc);
 		stale = audit_stale(_metadata, rc->mfd, map, size);
@@ -3227,8 +3296,8 @@ TEST_F_TIMEOUT(mirror, msync_race, MIRROR_TIMEOUT)
 	};
 
 	if (variant->target != TARGET_FSDAX)
-		SKIP(return, "msync write-protects nothing on %s",
-		     variant->target == TARGET_DEVDAX ? "device-dax" : "tmpfs");
+		HMM_DAX_SKIP(return, "msync write-protects nothing on %s",
+			     variant->target == TARGET_DEVDAX ? "device-dax" : "tmpfs");
 	race_rounds(_metadata, &rc, self->map, self->size);
 }
 
@@ -3261,6 +3330,45 @@ TEST_F_TIMEOUT(mirror, refs_balanced, MIRROR_TIMEOUT)
 	/* ZONE_DEVICE pages are checked with get_dev_pagemap(), others not */
 	EXPECT_EQ(variant->pgmap != HMM_DAX_PGMAP_NONE,
 		  s1.pgmap_gets > s0.pgmap_gets);
+}
+
+/*
+ * A media error met while the device reads pmem or device-dax (fault_inject
+ * 0x20 makes the machine-check-safe copy report one half-way through each
+ * page) ends the read with -EHWPOISON, and nothing of that page reaches
+ * the caller's buffer.  The error is the copy's, not the page's: without
+ * the knob the same read succeeds.  Memory that is not ZONE_DEVICE is not
+ * read that way and reads as always.
+ */
+TEST_F_TIMEOUT(mirror, media_error, MIRROR_TIMEOUT)
+{
+	char *p = self->map + SZ_4K;
+	unsigned char buf[2 * SZ_4K];
+	unsigned long i, untouched = 0;
+	int ret;
+
+	if (access(HMM_DAX_INJECT_PARAM, W_OK))
+		HMM_DAX_SKIP(return, "no writable %s", HMM_DAX_INJECT_PARAM);
+	ASSERT_EQ(0, mirror(self->mfd, self->map, self->size, 0, NULL));
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_EQ(0, sysfs_write(HMM_DAX_INJECT_PARAM, "0x20"));
+	ret = dev_read(self->mfd, p, buf, sizeof(buf));
+	ASSERT_EQ(0, sysfs_write(HMM_DAX_INJECT_PARAM, "0"));
+	for (i = 0; i < sizeof(buf); i++)
+		untouched += buf[i] == 0xa5;
+	if (variant->pgmap != HMM_DAX_PGMAP_NONE) {
+		EXPECT_EQ(-EHWPOISON, ret) TH_LOG("read: %s", strerror(-ret));
+		EXPECT_EQ(sizeof(buf), untouched)
+			TH_LOG("%lu bytes of the failed read reached the buffer",
+			       sizeof(buf) - untouched);
+	} else {
+		EXPECT_EQ(0, ret) TH_LOG("read: %s", strerror(-ret));
+		EXPECT_EQ(-1, first_diff(buf, p, sizeof(buf)));
+	}
+	EXPECT_EQ(0, dev_read(self->mfd, p, buf, sizeof(buf)));
+	EXPECT_EQ(-1, first_diff(buf, p, sizeof(buf)));
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, self->size));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
 }
 
 /*
@@ -3298,13 +3406,15 @@ FIXTURE_SETUP(reflink)
 	const char *root = getenv("HMM_DAX_XFS_REFLINK");
 	int ret;
 
+	HMM_DAX_MARK();
 	self->fa = -1;
 	self->fb = -1;
 	self->mfd = -1;
 	if (!root)
-		SKIP(return, "HMM_DAX_XFS_REFLINK not set: run under selftests/vm/hmm-dax-vm");
+		HMM_DAX_SKIP(return,
+			     "HMM_DAX_XFS_REFLINK not set: run under selftests/vm/hmm-dax-vm");
 	if (!hmm_dax_loaded())
-		SKIP(return, "hmm_dax.ko is not loaded");
+		HMM_DAX_SKIP(return, "hmm_dax.ko is not loaded");
 	ret = make_dir(root, variant->dax, self->dir, sizeof(self->dir));
 	ASSERT_EQ(0, ret) TH_LOG("directory in %s: %s", root, strerror(-ret));
 	self->fa = make_file(self->dir, REFLINK_SIZE, 0, self->a,
@@ -3541,13 +3651,14 @@ FIXTURE_SETUP(inode)
 {
 	const char *root = variant->env ? getenv(variant->env) : "/tmp";
 
+	HMM_DAX_MARK();
 	self->fd = -1;
 	self->mfd = -1;
 	if (!root)
-		SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
-		     variant->env);
+		HMM_DAX_SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
+			     variant->env);
 	if (!hmm_dax_loaded())
-		SKIP(return, "hmm_dax.ko is not loaded");
+		HMM_DAX_SKIP(return, "hmm_dax.ko is not loaded");
 	self->fd = make_file(root, INODE_SIZE, 0, self->path,
 			     sizeof(self->path));
 	ASSERT_LE(0, self->fd) TH_LOG("file in %s: %s", root,
@@ -3640,6 +3751,260 @@ TEST_F_TIMEOUT(inode, dax_flag_flip, MIRROR_TIMEOUT)
 }
 
 /*
+ * reclaim: a writable CPU entry is not a dirty one.  A device write through
+ * a leaf of such an entry must mark the page dirty, as a DMA write must,
+ * or reclaim drops the page and the write with it.  Each variant brings
+ * RECLAIM_PAGES pages into a state where reclaim may find clean entries:
+ *
+ *   variant        memory                      how
+ *   lazyfree       anonymous, private          CPU write, MADV_FREE
+ *   swapped_anon   anonymous, private          CPU write, MADV_PAGEOUT
+ *                                              (to swap), CPU read
+ *   swapped_shmem  anonymous, shared (shmem)   likewise
+ *   pagecache      ext4 file, not DAX          CPU write, fsync
+ *
+ * then mirrors them for write, noting whether that faulted (a clean
+ * writable entry needs no fault: which kinds have them differs by kernel),
+ * writes the first half through the device and MADV_PAGEOUTs all of them.
+ * The second half proves that reclaim ran (dropped, or unmapped); the
+ * first must read what the device wrote.
+ */
+#define RECLAIM_PAGES	16
+
+enum reclaim_kind {
+	RECLAIM_LAZYFREE,
+	RECLAIM_SWAPPED,
+	RECLAIM_PAGECACHE,
+};
+
+FIXTURE(reclaim) {
+	char path[PATH_MAX];
+	int fd;
+	int mfd;
+	char *map;
+};
+
+FIXTURE_VARIANT(reclaim) {
+	enum reclaim_kind kind;
+	int flags;		/* of mmap() */
+};
+
+FIXTURE_VARIANT_ADD(reclaim, lazyfree) {
+	.kind = RECLAIM_LAZYFREE, .flags = MAP_PRIVATE | MAP_ANONYMOUS,
+};
+
+FIXTURE_VARIANT_ADD(reclaim, swapped_anon) {
+	.kind = RECLAIM_SWAPPED, .flags = MAP_PRIVATE | MAP_ANONYMOUS,
+};
+
+FIXTURE_VARIANT_ADD(reclaim, swapped_shmem) {
+	.kind = RECLAIM_SWAPPED, .flags = MAP_SHARED | MAP_ANONYMOUS,
+};
+
+FIXTURE_VARIANT_ADD(reclaim, pagecache) {
+	.kind = RECLAIM_PAGECACHE, .flags = MAP_SHARED,
+};
+
+/* Whether any swap is on. */
+static bool swap_on(void)
+{
+	char line[256];
+	int lines = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		lines++;
+	fclose(f);
+	return lines > 1;
+}
+
+/* Pages of [p, p + n pages) the CPU maps (/proc/self/pagemap), or -errno. */
+static long mapped_pages(char *p, unsigned long n)
+{
+	__u64 e[RECLAIM_PAGES];
+	unsigned long i;
+	long r = 0;
+	int fd;
+
+	if (n > RECLAIM_PAGES)
+		return -EINVAL;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, e, n * sizeof(e[0]),
+		  (uintptr_t)p / SZ_4K * sizeof(e[0])) !=
+	    (ssize_t)(n * sizeof(e[0])))
+		r = -EIO;
+	close(fd);
+	for (i = 0; r >= 0 && i < n; i++)
+		r += e[i] >> 63;	/* present */
+	return r;
+}
+
+/* The system's pages under writeback (/proc/vmstat), or -1. */
+static long writeback_pages(void)
+{
+	char name[64];
+	long v, n = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", name, &v) == 2)
+		if (!strcmp(name, "nr_writeback"))
+			n = v;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Wait, up to 10 s, until no page is under writeback: a page that MADV_PAGEOUT
+ * wrote to swap stays mapped by a later one until its write ended.
+ */
+static bool writeback_done(void)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (!writeback_pages())
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* Page faults this thread took so far. */
+static long thread_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+FIXTURE_SETUP(reclaim)
+{
+	const unsigned long len = RECLAIM_PAGES * SZ_4K;
+	const char *dir = getenv("HMM_DAX_EXT4_INODE");
+	cpu_set_t cpu;
+	void *p;
+
+	HMM_DAX_MARK();
+	self->fd = -1;
+	self->mfd = -1;
+	if (!hmm_dax_loaded())
+		HMM_DAX_SKIP(return, "hmm_dax.ko is not loaded");
+	if (variant->kind == RECLAIM_SWAPPED && !swap_on())
+		HMM_DAX_SKIP(return,
+			     "no swap on (the test bed puts it on a loop device: CONFIG_BLK_DEV_LOOP)");
+	if (variant->kind == RECLAIM_PAGECACHE) {
+		/* beside dax/: a page-cache file on a DAX-capable ext4 */
+		if (!dir)
+			HMM_DAX_SKIP(return,
+				     "HMM_DAX_EXT4_INODE not set: run under selftests/vm/hmm-dax-vm");
+		self->fd = make_file(dir, len, 0, self->path,
+				     sizeof(self->path));
+		ASSERT_LE(0, self->fd) TH_LOG("file in %s: %s", dir,
+					      strerror(-self->fd));
+		ASSERT_EQ(0, fd_is_dax(self->fd));
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, variant->flags, self->fd,
+		 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	self->map = p;
+	madvise(self->map, len, MADV_NOHUGEPAGE);
+	self->mfd = open("/dev/hmm_dax0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->mfd);
+	/*
+	 * One CPU: MADV_PAGEOUT drains only its own CPU's batch of pages
+	 * not yet on the LRU, and can reclaim only pages that are.
+	 */
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &cpu);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
+}
+
+FIXTURE_TEARDOWN(reclaim)
+{
+	if (self->mfd >= 0)
+		close(self->mfd);
+	if (self->map)
+		munmap(self->map, RECLAIM_PAGES * SZ_4K);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->path[0])
+		unlink(self->path);
+}
+
+/* What the device wrote survives reclaim; see above. */
+TEST_F(reclaim, device_write_survives)
+{
+	const unsigned long half = RECLAIM_PAGES / 2 * SZ_4K;
+	char *ctl = self->map + half, *buf = malloc(half);
+	long faults, mapped;
+	unsigned long i;
+
+	ASSERT_NE(NULL, buf);
+	cpu_fill(self->map, 2 * half, 1);
+	switch (variant->kind) {
+	case RECLAIM_LAZYFREE:
+		ASSERT_EQ(0, madvise(self->map, 2 * half, MADV_FREE));
+		break;
+	case RECLAIM_SWAPPED:
+		ASSERT_EQ(0, madvise(self->map, 2 * half, MADV_PAGEOUT));
+		mapped = mapped_pages(self->map, RECLAIM_PAGES);
+		if (mapped)
+			HMM_DAX_SKIP(goto out,
+				     "MADV_PAGEOUT left %ld pages mapped: nothing swapped in",
+				     mapped);
+		if (!writeback_done())
+			HMM_DAX_SKIP(goto out, "swap writeback did not end in 10 s");
+		cpu_touch(self->map, 2 * half);
+		EXPECT_TRUE(cpu_has_pattern(_metadata, self->map, 0, 2 * half,
+					    1));
+		break;
+	case RECLAIM_PAGECACHE:
+		ASSERT_EQ(0, fsync(self->fd));
+		break;
+	}
+
+	faults = thread_faults();
+	ASSERT_EQ(0, mirror(self->mfd, self->map, 2 * half,
+			    HMM_DAX_MIRROR_WRITE, NULL));
+	faults = thread_faults() - faults;
+	TH_LOG("mirror for write: %ld page faults (%s)", faults,
+	       faults ? "no clean writable entry" :
+	       "the CPU entries were writable already, and clean");
+	pattern_fill(buf, 0, half, 2);
+	ASSERT_EQ(0, dev_write(self->mfd, self->map, buf, half));
+	ASSERT_EQ(0, madvise(self->map, 2 * half, MADV_PAGEOUT));
+
+	/* the control half: reclaim ran */
+	if (variant->kind == RECLAIM_LAZYFREE) {
+		for (i = 0; i < half && !ctl[i]; i++)
+			;
+		if (i < half)
+			HMM_DAX_SKIP(goto out,
+				     "MADV_PAGEOUT kept clean lazily freed pages: nothing proven");
+	} else {
+		mapped = mapped_pages(ctl, RECLAIM_PAGES / 2);
+		if (mapped)
+			HMM_DAX_SKIP(goto out,
+				     "MADV_PAGEOUT left %ld clean pages mapped: nothing proven",
+				     mapped);
+	}
+	EXPECT_TRUE(cpu_has_pattern(_metadata, self->map, 0, half, 2))
+		TH_LOG("the device's write was lost to reclaim");
+	EXPECT_TRUE(audit_clean(_metadata, self->mfd, self->map, 2 * half));
+	EXPECT_TRUE(pgmap_refs_balanced(_metadata, self->mfd));
+out:
+	free(buf);
+}
+
+/*
  * bad_input: every documented error, with its errno, on a tmpfs file:
  *
  *   self->map  [ file, 2 MiB, MAP_SHARED ][ self->hole: 2 MiB, no VMA ]
@@ -3676,10 +4041,11 @@ FIXTURE_SETUP(bad_input)
 	char *res, *p;
 	int ret;
 
+	HMM_DAX_MARK();
 	self->fd = -1;
 	self->mfd = -1;
 	if (!hmm_dax_loaded())
-		SKIP(return, "hmm_dax.ko is not loaded");
+		HMM_DAX_SKIP(return, "hmm_dax.ko is not loaded");
 	snprintf(self->path, sizeof(self->path), "/tmp/hmm-dax-bad.XXXXXX");
 	self->fd = mkstemp(self->path);
 	ASSERT_LE(0, self->fd) TH_LOG("mkstemp: %s", strerror(errno));
@@ -3799,7 +4165,9 @@ TEST_F(bad_input, beyond_task_size)
 		{ ts & ~(SZ_2M - 1), SZ_2M + SZ_4K },
 		{ 0xffff800000000000ULL, SZ_4K },
 	};
-	struct hmm_dax_range r = { .addr = ts - SZ_4K, .len = SZ_4K };
+	/* the last page the device covers: mapped or not, not EINVAL */
+	const __u64 last = (ts < DEVICE_VA_END ? ts : DEVICE_VA_END) - SZ_4K;
+	struct hmm_dax_range r = { .addr = last, .len = SZ_4K };
 	unsigned int i;
 
 	TH_LOG("TASK_SIZE %#llx", ts);
@@ -3810,6 +4178,123 @@ TEST_F(bad_input, beyond_task_size)
 	}
 	EXPECT_EQ(EFAULT, ioctl_errno(self->mfd, HMM_DAX_MIRROR, &r));
 	EXPECT_TRUE(nothing_left(_metadata, self->mfd, 0));
+}
+
+/*
+ * With 5-level paging a process can map above the 48 bits the device page
+ * table covers.  A request that reaches beyond is refused before anything
+ * of it is done (EINVAL), even where the CPU maps every page of it.
+ */
+TEST_F(bad_input, beyond_device_va)
+{
+	char *want = (char *)(DEVICE_VA_END - SZ_4K), *p;
+	char buf[2 * SZ_4K];
+
+	p = mmap(want, 2 * SZ_4K, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		HMM_DAX_SKIP(return, "no 5-level paging: nothing maps at %p (%s)",
+			     want, strerror(errno));
+	ASSERT_EQ(want, p);
+	memset(p, 0x3c, 2 * SZ_4K);
+	range_fails(_metadata, self->mfd, (uintptr_t)p, 2 * SZ_4K, EINVAL);
+	access_fails(_metadata, self->mfd, (uintptr_t)p, 2 * SZ_4K, EINVAL);
+	EXPECT_TRUE(nothing_left(_metadata, self->mfd, 0));
+	/* the page below the line mirrors as any other */
+	EXPECT_EQ(0, dev_read(self->mfd, p, buf, SZ_4K));
+	EXPECT_EQ(0x3c, buf[SZ_4K - 1]);
+	munmap(p, 2 * SZ_4K);
+}
+
+#ifndef __NR_memfd_secret
+#define __NR_memfd_secret	447
+#endif
+
+/*
+ * memfd_secret() memory is not in the kernel's direct map, through which
+ * the device's copies go: mirroring it, alone or as part of a range, and
+ * device reads and writes of it are refused (EACCES) before anything is
+ * installed or copied.
+ */
+TEST_F(bad_input, secretmem)
+{
+	char *res, *p, buf[64];
+	int fd;
+
+	fd = syscall(__NR_memfd_secret, 0);
+	if (fd < 0)
+		HMM_DAX_SKIP(return,
+			     "memfd_secret: %s (CONFIG_SECRETMEM; 6.1 needs secretmem.enable=1)",
+			     strerror(errno));
+	ASSERT_EQ(0, ftruncate(fd, 2 * SZ_4K));
+	/* an anonymous page, then two secret ones */
+	res = mmap(NULL, 3 * SZ_4K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+	p = mmap(res + SZ_4K, 2 * SZ_4K, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 0);
+	ASSERT_EQ(res + SZ_4K, p) TH_LOG("mmap memfd_secret: %s",
+					 strerror(errno));
+	memset(res, 0x11, 3 * SZ_4K);
+
+	EXPECT_EQ(-EACCES, mirror(self->mfd, p, 2 * SZ_4K, 0, NULL));
+	EXPECT_EQ(-EACCES, mirror(self->mfd, p, SZ_4K, HMM_DAX_MIRROR_WRITE,
+				  NULL));
+	EXPECT_EQ(-EACCES, mirror(self->mfd, p, SZ_4K,
+				  HMM_DAX_MIRROR_SNAPSHOT, NULL));
+	EXPECT_EQ(-EACCES, mirror(self->mfd, res, 3 * SZ_4K, 0, NULL));
+	EXPECT_EQ(0, dump_count(self->mfd, res, 3 * SZ_4K));
+	memset(buf, 0x77, sizeof(buf));
+	EXPECT_EQ(-EACCES, dev_read(self->mfd, p + 100, buf, sizeof(buf)));
+	EXPECT_EQ(0x77, buf[0]);
+	EXPECT_EQ(-EACCES, dev_write(self->mfd, p + 100, buf, sizeof(buf)));
+	EXPECT_EQ(0x11, p[100]);
+	EXPECT_TRUE(nothing_left(_metadata, self->mfd, 0));
+	munmap(res, 3 * SZ_4K);
+	close(fd);
+}
+
+/* The allocate file of a PCI device's published peer-to-peer memory. */
+static int p2pmem_open(char *name, size_t len)
+{
+	glob_t g;
+	int fd = -1;
+	size_t i;
+
+	if (glob("/sys/bus/pci/devices/*/p2pmem/allocate", 0, NULL, &g))
+		return -1;
+	for (i = 0; i < g.gl_pathc && fd < 0; i++) {
+		fd = open(g.gl_pathv[i], O_RDWR | O_CLOEXEC);
+		if (fd >= 0)
+			snprintf(name, len, "%s", g.gl_pathv[i]);
+	}
+	globfree(&g);
+	return fd;
+}
+
+/*
+ * PCI peer-to-peer memory (an NVMe controller's memory buffer, in the test
+ * bed) is ZONE_DEVICE memory of another device: a mirror refuses it
+ * (EOPNOTSUPP) before anything is installed or copied.
+ */
+TEST_F(bad_input, p2pdma)
+{
+	char name[PATH_MAX], buf[64];
+	int fd = p2pmem_open(name, sizeof(name));
+	char *p;
+
+	if (fd < 0)
+		HMM_DAX_SKIP(return,
+			     "no PCI peer-to-peer memory (CONFIG_PCI_P2PDMA, a device that publishes it)");
+	p = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap %s: %s", name, strerror(errno));
+	TH_LOG("%s mapped at %p", name, p);
+	p[0] = 0x42;
+	EXPECT_EQ(-EOPNOTSUPP, mirror(self->mfd, p, SZ_4K, 0, NULL));
+	EXPECT_EQ(-EOPNOTSUPP, dev_read(self->mfd, p, buf, sizeof(buf)));
+	EXPECT_TRUE(nothing_left(_metadata, self->mfd, 0));
+	munmap(p, SZ_4K);
+	close(fd);
 }
 
 /* Ranges not wholly in (readable) VMAs are EFAULT and install nothing. */
@@ -3906,8 +4391,8 @@ TEST_F(bad_input, pfnmap)
 	if (!p) {
 		bar = map_pci_bar(name, sizeof(name));
 		if (bar == MAP_FAILED)
-			SKIP(return,
-			     "no VM_IO/VM_PFNMAP mapping: no [vvar], no mappable PCI resource<N>");
+			HMM_DAX_SKIP(return,
+				     "no VM_IO/VM_PFNMAP mapping: no [vvar], no mappable PCI resource<N>");
 		p = bar;
 	}
 	TH_LOG("VM_IO/VM_PFNMAP range: %s at %p", name, p);
@@ -4136,8 +4621,9 @@ FIXTURE(module) {
 
 FIXTURE_SETUP(module)
 {
+	HMM_DAX_MARK();
 	if (access("/sys/module/hmm_dax", F_OK))
-		SKIP(return, "hmm_dax.ko is not loaded");
+		HMM_DAX_SKIP(return, "hmm_dax.ko is not loaded");
 	self->ko = getenv("HMM_DAX_KO");
 }
 
@@ -4195,6 +4681,68 @@ TEST_F(module, other_mm)
 	close(fd);
 }
 
+/* Whether a kernel log record holds @what. */
+static bool kernel_log_has(const char *what)
+{
+	char rec[2048];
+	bool found = false;
+	ssize_t n;
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while (!found) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		found = strstr(rec, what);
+	}
+	close(fd);
+	return found;
+}
+
+/* The kernel's taint flags (/proc/sys/kernel/tainted). */
+static unsigned long kernel_tainted(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &t) != 1)
+			t = 0;
+		fclose(f);
+	}
+	return t;
+}
+
+#define TAINT_TEST_BIT	0x40000UL	/* 1 << TAINT_TEST (18), "N" */
+
+/*
+ * The debug knobs take only what they document (fault_inject's bits,
+ * inject_delay_ms up to 1000), and setting one warns and taints the kernel
+ * (TAINT_TEST), so that they cannot hurt a machine unnoticed.
+ */
+TEST_F(module, knobs)
+{
+	if (access(HMM_DAX_INJECT_PARAM, W_OK) || access(RACE_PARAM, W_OK))
+		HMM_DAX_SKIP(return, "no writable hmm_dax parameters");
+	EXPECT_EQ(-EINVAL, sysfs_write(HMM_DAX_INJECT_PARAM, "0x40"));
+	EXPECT_EQ(-EINVAL, sysfs_write(HMM_DAX_INJECT_PARAM, "-1"));
+	EXPECT_EQ(-EINVAL, sysfs_write(RACE_PARAM, "1001"));
+	EXPECT_EQ(0, sysfs_write(HMM_DAX_INJECT_PARAM, "0"));
+	EXPECT_EQ(0, hmm_dax_fault_inject());
+	EXPECT_EQ(0, sysfs_write(RACE_PARAM, "1"));
+	EXPECT_EQ(0, sysfs_write(RACE_PARAM, "0"));
+	EXPECT_NE(0, kernel_tainted() & TAINT_TEST_BIT)
+		TH_LOG("tainted %#lx: no TAINT_TEST after a knob was set",
+		       kernel_tainted());
+	EXPECT_TRUE(kernel_log_has("misbehaves on purpose"))
+		TH_LOG("no warning in the kernel log");
+}
+
 static int hmm_dax_nodes_present(void)
 {
 	char node[32];
@@ -4217,7 +4765,7 @@ TEST_F(module, unload_reload)
 	int fd, kofd;
 
 	if (!self->ko)
-		SKIP(return, "HMM_DAX_KO not set: run under hmm-dax-vm");
+		HMM_DAX_SKIP(return, "HMM_DAX_KO not set: run under hmm-dax-vm");
 	kofd = open(self->ko, O_RDONLY | O_CLOEXEC);
 	ASSERT_GE(kofd, 0) TH_LOG("%s: %s", self->ko, strerror(errno));
 
@@ -4310,16 +4858,17 @@ FIXTURE_SETUP(poison)
 	};
 	int ret;
 
+	HMM_DAX_MARK();
 	self->fd = -1;
 	self->mfd = -1;
 	self->size = variant->size;
 	if (!where)
-		SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
-		     variant->env);
+		HMM_DAX_SKIP(return, "%s not set: run under selftests/vm/hmm-dax-vm",
+			     variant->env);
 	if (!hmm_dax_loaded())
-		SKIP(return, "hmm_dax.ko is not loaded");
+		HMM_DAX_SKIP(return, "hmm_dax.ko is not loaded");
 	if (!has_cap_sys_admin())
-		SKIP(return, "MADV_HWPOISON needs CAP_SYS_ADMIN");
+		HMM_DAX_SKIP(return, "MADV_HWPOISON needs CAP_SYS_ADMIN");
 	if (variant->target == TARGET_DEVDAX) {
 		self->fd = open(where, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->fd) TH_LOG("%s: %s", where,
@@ -4435,7 +4984,7 @@ TEST_F_TIMEOUT(poison, madv_hwpoison, MIRROR_TIMEOUT)
 	ev_drain(self->mfd);
 	ret = madvise(victim, SZ_4K, MADV_HWPOISON) ? errno : 0;
 	if (ret == EINVAL)
-		SKIP(return, "MADV_HWPOISON: EINVAL (no CONFIG_MEMORY_FAILURE?)");
+		HMM_DAX_SKIP(return, "MADV_HWPOISON: EINVAL (no CONFIG_MEMORY_FAILURE?)");
 	ASSERT_EQ(0, ret) TH_LOG("MADV_HWPOISON: %s", strerror(ret));
 	TH_LOG("SIGBUS: %d, si_code %d, si_addr %p (victim %p), si_addr_lsb %d",
 	       __atomic_load_n(&poison_signals, __ATOMIC_RELAXED),

@@ -8,6 +8,7 @@
 # leaks a dev_pagemap reference for good, so it runs last.  TAP output;
 # exit 0 when all is ok, 1 if not, 4 when it cannot run here.
 
+set -u
 # shellcheck source=hmm_dax_lib.sh
 . "$(dirname "$0")/hmm_dax_lib.sh"
 
@@ -18,7 +19,7 @@ command -v jq >/dev/null || skip "jq not installed (make deps)"
 param=/sys/module/hmm_dax/parameters/fault_inject
 
 work=$(mktemp -d) || exit 1
-trap 'echo 0 >"$param" 2>/dev/null; rm -rf "$work" "$HMM_DAX_EXT4/tool" "$HMM_DAX_XFS/tool" "$HMM_DAX_XFS_REFLINK/dax/tool" "$HMM_DAX_EXT4_INODE/tool"' EXIT
+trap 'echo 0 >"$param" 2>/dev/null; rm -rf "${work:?}"; rm -f "${HMM_DAX_EXT4:?}/tool" "${HMM_DAX_XFS:?}/tool" "${HMM_DAX_XFS_REFLINK:?}/dax/tool" "${HMM_DAX_EXT4_INODE:?}/tool"' EXIT
 
 # check NAME CMD...: ok if CMD succeeds
 check() {
@@ -137,6 +138,7 @@ expect_error "bench: a peer node that is not there" \
 
 # The single-step subcommands, on devdax-2M (8 MiB: four 2 MiB leaves).
 dd=$HMM_DAX_DEVDAX_2M
+mark "tool subcommands devdax-2M"
 "$tool" -j mirror --size 8M "$dd" >"$work/m"
 check "mirror: four 2M leaves" test "$(jq '.mirror.leaves["2M"]' "$work/m")" = 4
 "$tool" -j dump --size 8M "$dd" >"$work/d"
@@ -156,6 +158,7 @@ check "events: MADV_DONTNEED sent a clear that met the mirror" \
 "$tool" -j audit --size 8M "$dd" >"$work/a"
 check "audit: exit 0, clean" test $? = 0 -a "$(jq .nr_stale "$work/a")" = 0
 
+mark "tool stress devdax-2M"
 "$tool" -j stress --size 8M --threads 2 --seconds 3 "$dd" >"$work/st"
 rc=$?
 jq -c '.operations' "$work/st" | comment
@@ -164,6 +167,7 @@ check "stress: exit $rc, operations done, no stale leaf" \
 
 # bench: the numbers are there and consistent with what was mirrored; the
 # test_hmm peer where the kernel carries it (newest), its absence elsewhere.
+mark "tool bench"
 peer=()
 ko=$HMM_DAX_ROOT/build/$kver/peer/test_hmm.ko
 if [ -f "$ko" ] && { [ -e /dev/hmm_dmirror0 ] || insmod "$ko"; }; then
@@ -198,6 +202,7 @@ declare -A opencl_na=(
 )
 opencl_target() { # LABEL TARGET
 	local label=$1 j=$work/opencl-$1.json rc bad na
+	mark "tool opencl $label"
 	"$tool" -j opencl --size 16M "$2" >"$j"
 	rc=$?
 	verdicts "$j"
@@ -223,6 +228,7 @@ expect_error "--device after another command" read --device 1 anon
 # devices: what the guest has - the mirror nodes, both devdax devices with
 # their alignment, the fsdax namespaces under the two file systems, the
 # virtio-gpu DRM device with its render node, and the PoCL device.
+mark "tool devices"
 "$tool" -j devices >"$work/dev"
 rc=$?
 jq -c '{mirror_devices, dax: [.dax_regions[].devices[] | {dev, align}],
@@ -252,6 +258,7 @@ check "devices: the PoCL device, with no DRM node (no PCI address)" \
 # The OpenCL comparison catches a mirror that ignores invalidations: after
 # truncate and punch-hole its reads differ from the CPU's and OpenCL's.
 echo 0x1 >"$param"
+mark "tool opencl ext4"
 "$tool" -j opencl --size 16M "$HMM_DAX_EXT4/tool" >"$work/k"
 rc=$?
 echo 0 >"$param"
@@ -274,6 +281,23 @@ verdicts "$work/k"
 check "fault_inject=0x1: compare reflink-cow sees the clone change (exit $rc)" \
 	test "$rc" = 1 -a "$(jq '[.targets[].scenarios[].steps[].divergences[] |
 		select(.what == "the clone sees the device'"'"'s write")] | length' "$work/k")" -gt 0
+
+# The fuzzer, bounded: 20 s on each of three targets with a seed of its
+# own, which a failure prints to replay it.
+seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+for t in devdax-2M:"$HMM_DAX_DEVDAX_2M" ext4:"$HMM_DAX_EXT4/tool-fuzz" anon:anon; do
+	"$tool" -j fuzz --seconds 20 --threads 2 --seed "$seed" "${t#*:}" >"$work/f"
+	rc=$?
+	jq -c '{seed, commands, racer_operations, undocumented_errors,
+		stale_leaves, references_held, kernel_reports, first_odd,
+		recent_commands}' "$work/f" | comment
+	# The kernel's reports are kernel_log's to judge (below): a known
+	# kernel bug the fuzzer provokes is attributed there, any other fails.
+	check "fuzz ${t%%:*} (seed $seed): exit $rc, its own checks clean" \
+		test "$rc" = 0 -o "$(jq '.undocumented_errors == 0 and
+			.stale_leaves == 0 and .references_held == 0 and
+			.kernel_reports > 0' "$work/f")" = true
+done
 
 # poison named on its own, on a DAX file of its own namespace and on the
 # tmpfs control.  The poison stays until reboot: nothing after this uses
@@ -309,5 +333,6 @@ for knob in 0x1 0x2 0x8 0x4; do
 		test -n "$found"
 done
 
+kernel_log_check "the tool's tests"
 echo "1..$n"
 exit $failed

@@ -25,11 +25,11 @@
 #include <linux/fs.h>
 
 #include "hmm-dax.h"
+#include "hmm_dax_helpers.h"
 
 #define PAGE		SZ_4K
 #define CHECK_FULL	0x1	/* every page must have a leaf; bytes too */
 #define MAX_DIVS	16	/* divergence records kept per step */
-#define DELAY_PARAM	"/sys/module/hmm_dax/parameters/inject_delay_ms"
 #define RACE_ROUNDS	4
 
 struct oracles {
@@ -768,28 +768,15 @@ static void *race_mirror(void *arg)
 	rc->ret = hmm_dax_mirror(rc->r->ctx, mid(rc->r),
 				 rc->r->t->unit > SZ_2M ? PAGE : SZ_2M,
 				 HMM_DAX_MIRROR_WRITE, NULL);
-	__atomic_store_n(&rc->done, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&rc->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
-/* The scheduler state letter of one of our threads, 0 if unreadable. */
-static char thread_state(pid_t tid)
+static int race_dontneed(void *arg)
 {
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
+	struct race *rc = arg;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] && p[2] ? p[2] : 0;
+	return madvise(mid(rc->r), PAGE, MADV_DONTNEED);
 }
 
 static int write_param(const char *path, const char *val)
@@ -807,7 +794,8 @@ static int write_param(const char *path, const char *val)
 /*
  * Invalidate while a mirror is between hmm_range_fault() and its table
  * lock.  The driver's inject_delay_ms holds the mirror there; the tool sets
- * it for this scenario and restores it.
+ * it for this scenario and restores it.  A hit is counted by the rule of
+ * hmm_dax_helpers.h, which the kselftest race_window applies too.
  */
 static int sc_race(struct run *r)
 {
@@ -816,41 +804,39 @@ static int sc_race(struct run *r)
 	struct race rc;
 	pthread_t th;
 	ssize_t n;
-	int fd;
+	int fd, ret;
 
-	fd = open(DELAY_PARAM, O_RDWR | O_CLOEXEC);
+	fd = open(HMM_DAX_DELAY_PARAM, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return not_applicable(r, "no writable " DELAY_PARAM " (%s)",
+		return not_applicable(r, "no writable " HMM_DAX_DELAY_PARAM " (%s)",
 				      strerror(errno));
 	n = read(fd, old, sizeof(old) - 1);
 	close(fd);
 	old[n > 0 ? n : 1] = 0;
-	if (write_param(DELAY_PARAM, "20"))
-		return out_error("%s: %s", DELAY_PARAM, strerror(errno));
+	ret = write_param(HMM_DAX_DELAY_PARAM, HMM_DAX_RACE_WINDOW_MS);
+	if (ret)
+		return out_error("%s: %s", HMM_DAX_DELAY_PARAM, strerror(-ret));
 	for (round = 0; round < RACE_ROUNDS; round++) {
 		hmm_dax_reset(r->ctx);
 		memset(&rc, 0, sizeof(rc));
 		rc.r = r;
 		if (pthread_create(&th, NULL, race_mirror, &rc))
 			break;
-		while (!__atomic_load_n(&rc.done, __ATOMIC_ACQUIRE)) {
-			pid_t tid = __atomic_load_n(&rc.tid, __ATOMIC_ACQUIRE);
-
-			if (tid && thread_state(tid) == 'D') {
-				madvise(mid(r), PAGE, MADV_DONTNEED);
-				hit++;
-				break;
-			}
-			sched_yield();
-		}
+		while (!__atomic_load_n(&rc.tid, __ATOMIC_ACQUIRE))
+			;
+		hit += hmm_dax_race_once(rc.tid, &rc.done, race_dontneed, &rc);
 		pthread_join(th, NULL);
 		check_views(r, r->map, r->len, "after a mirror raced an invalidation",
 			    0);
 	}
-	write_param(DELAY_PARAM, old);
-	if (!hit)
+	write_param(HMM_DAX_DELAY_PARAM, old);
+	if (!hit) {
+		char rounds[16];
+
+		snprintf(rounds, sizeof(rounds), "%u", RACE_ROUNDS);
 		return not_applicable(r, "the race window was not hit in %s rounds",
-				      "4");
+				      rounds);
+	}
 	remirror(r, r->map, r->len, HMM_DAX_MIRROR_WRITE, "re-mirror");
 	return 0;
 }
@@ -1490,11 +1476,7 @@ static void kmsg_open(void)
  */
 static unsigned int kmsg_scan(const char *what, char *line, size_t len)
 {
-	static const char * const bad[] = {
-		"bad pud", "bad pmd", "bad pte", "BUG", "WARNING", "Bad rss",
-		"Oops", "general protection",
-	};
-	unsigned int i, found = 0;
+	unsigned int found = 0;
 	char rec[2048], *msg, *nl;
 	ssize_t n;
 
@@ -1515,10 +1497,7 @@ static unsigned int kmsg_scan(const char *what, char *line, size_t len)
 			*nl = 0;
 		if (what && strstr(msg, what))
 			snprintf(line, len, "%s", msg);
-		for (i = 0; i < ARRAY_SIZE(bad); i++)
-			if (strstr(msg, bad[i]))
-				break;
-		if (i == ARRAY_SIZE(bad))
+		if (!hmm_dax_is_kernel_report(msg))
 			continue;
 		out_str(NULL, "    kernel: %s\n", msg);
 		found++;
@@ -1539,9 +1518,12 @@ static enum verdict run_scenario(struct target *t, struct oracles *or,
 	};
 	unsigned long long held;
 	enum verdict v = V_AGREE;
-	char lv[16];
+	char lv[16], label[32];
 	int ret;
 
+	/* in the kernel log, for what the scenario makes the kernel report */
+	target_label(t, label, sizeof(label));
+	hmm_dax_mark("compare %s %s %s", sc->name, label, t->path);
 	out_progress("%s", "");
 	out_open_object(NULL);
 	out_str("scenario", NULL, sc->name);

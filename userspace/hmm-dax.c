@@ -44,6 +44,8 @@ static const struct hmm_dax_cmd hmm_dax_cmds[] = {
 	  "compare device and CPU views through invalidations" },
 	{ "stress", cmd_stress, "TARGET [--size N] [--threads N] [--seconds N]",
 	  "mirrors, device accesses and invalidations from several threads" },
+	{ "fuzz", cmd_fuzz, "TARGET [--size N] [--threads N] [--seconds N] [--seed N]",
+	  "random commands and boundary fields while racers change the range" },
 	{ "bench", cmd_bench, "TARGET... [--sizes N,N...] [--peer /dev/hmm_dmirror0]",
 	  "time mirroring, invalidating, auditing and reading, per leaf level" },
 	{ "opencl", cmd_opencl,
@@ -138,6 +140,7 @@ static const struct {
 	{ { "sizes", required_argument, NULL, 'z' }, OPT_BENCH },
 	{ { "peer", required_argument, NULL, 'e' }, OPT_BENCH },
 	{ { "device", required_argument, NULL, 'D' }, OPT_CLDEV },
+	{ { "seed", required_argument, NULL, 'r' }, OPT_SEED },
 };
 
 static int parse_count(const char *name, const char *arg, unsigned int max,
@@ -160,6 +163,7 @@ int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 {
 	struct option longopts[ARRAY_SIZE(hmm_dax_opts) + 1];
 	unsigned int i;
+	char *end;
 	int c, idx;
 
 	memset(o, 0, sizeof(*o));
@@ -231,6 +235,14 @@ int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			break;
 		case 'e':
 			o->peer = optarg;
+			break;
+		case 'r':
+			errno = 0;
+			o->seed = strtoull(optarg, &end, 0);
+			if (errno || !*optarg || *end || *optarg == '-')
+				return out_error("--seed: '%s' is not a number",
+						 optarg);
+			o->seed_set = 1;
 			break;
 		case 'D':
 			if (parse_index(optarg, UINT_MAX, &o->cl_device))

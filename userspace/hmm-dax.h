@@ -92,6 +92,8 @@ struct opts {
 	const char *sizes;	/* bench: comma-separated sizes */
 	const char *peer;	/* bench: a test_hmm device node */
 	unsigned int cl_device;	/* opencl: the OpenCL device's number */
+	unsigned long long seed;	/* fuzz */
+	int seed_set;
 };
 
 int parse_size(const char *s, size_t *out);
@@ -107,6 +109,7 @@ int cmd_stress(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_opencl(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
 
 /* Option parsing of one subcommand: which options it takes. */
 #define OPT_SIZE	0x001
@@ -119,6 +122,7 @@ int cmd_opencl(int argc, char **argv);
 #define OPT_BYTES	0x080	/* --offset and --len need no alignment */
 #define OPT_BENCH	0x100	/* --sizes, --peer */
 #define OPT_CLDEV	0x200	/* --device: an OpenCL device */
+#define OPT_SEED	0x400	/* --seed */
 int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
 int open_ctx(struct hmm_dax_ctx **ctx, unsigned int device);
 

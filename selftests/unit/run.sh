@@ -3,6 +3,7 @@
 #
 # Host unit tests (no kernel module involved), as TAP.
 
+set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${1:-$top/build}
@@ -49,7 +50,7 @@ ksft_install() {
 tool_errors() {
 	local tool=$build/hmm-dax out c
 	"$tool" help >/dev/null || return 1
-	for c in mirror dump read write stats events audit compare stress devices; do
+	for c in mirror dump read write stats events audit compare stress fuzz devices; do
 		"$tool" help | grep -q "^  $c " || { echo "help lacks $c"; return 1; }
 		grep -q "^\.BI\? $c\b" "$top/userspace/hmm-dax.8" ||
 			{ echo "man page lacks $c"; return 1; }
@@ -85,6 +86,42 @@ install_tree() {
 	return $rc
 }
 
+# The suite's harness rules (hmm_dax_harness.h), read from harness_test's
+# TAP under a release: EXPECT then HMM_DAX_SKIP fails, HMM_DAX_SKIP alone
+# skips, the harness's own SKIP would hide the failure.
+harness_rules() {
+	local out
+
+	out=$(HMM_DAX_RELEASE=6.12 "$build/unit/harness_test")
+	grep -q '^not ok [0-9]* global.expect_then_skip$' <<<"$out" &&
+		grep -q '^ok [0-9]* global.skip_alone # SKIP nothing failed' <<<"$out" &&
+		grep -q '^ok [0-9]* global.harness_skip # SKIP' <<<"$out" ||
+		{ echo "$out"; return 1; }
+}
+
+# The tests known_bugs.h names are XFAIL on the kernels it covers and only
+# there; one that passes there is an XPASS, which counts as a failure.
+known_xfail() { # RELEASE TAP-LINE-PATTERN
+	local out
+
+	out=$(HMM_DAX_RELEASE=$1 "$build/unit/harness_test")
+	grep -qE "$2" <<<"$out" || { echo "$out"; return 1; }
+}
+
+# kernel_log FIXTURE RELEASE STATUS: the check's exit status on a saved log
+kernel_log_is() {
+	local rc
+
+	HMM_DAX_RELEASE=$2 "$build/selftests/kernel_log" "$here/fixtures/$1.log"
+	rc=$?
+	[ "$rc" = "$3" ] || { echo "exit $rc, expected $3"; return 1; }
+}
+
+# No skip of the suite but HMM_DAX_SKIP (a bare SKIP() can hide a failure).
+no_bare_skip() {
+	! grep -nE '(^|[^_A-Z])SKIP\(' "$top"/selftests/*.c
+}
+
 echo "TAP version 13"
 t uapi_standalone "$build/unit/uapi_test"
 t devpt "$build/unit/devpt_test"
@@ -98,5 +135,15 @@ t kselftest_install ksft_install
 t summary_console_noise summary_is noise 0 "1 passed, 0 failed, 0 skipped"
 t tool_errors tool_errors
 t install_tree install_tree
+t harness_expect_then_skip_fails harness_rules
+t known_bug_xfail_on_6.1 known_xfail 6.1 '^ok [0-9]+ mirror.devdax_1g.mprotect_readonly # XFAIL'
+t known_bug_plain_on_6.12 known_xfail 6.12 '^not ok [0-9]+ mirror.devdax_1g.mprotect_readonly$'
+t known_bug_xpass_on_6.15 known_xfail 6.15 '^ok [0-9]+ mirror.devdax_1g.leaf_level # XPASS'
+t summary_xpass_is_failure summary_is xpass 1 "0 passed, 1 failed, 0 skipped, 1 known kernel bugs"
+t kernel_log_known_report kernel_log_is kmsg-known 7.2 0
+t kernel_log_other_trigger kernel_log_is kmsg-other-test 7.2 1
+t kernel_log_boot_report kernel_log_is kmsg-boot 6.12 1
+t kernel_log_clean kernel_log_is kmsg-clean 6.1 0
+t no_bare_skip no_bare_skip
 echo "1..$n"
 [ "$fails" -eq 0 ]

@@ -5,10 +5,10 @@
 #
 # The guest side of `make check-debug`, in one boot of the debug kernel
 # (KASAN, lockdep, kmemleak, DEBUG_VM, DEBUG_LIST, DEBUG_OBJECTS):
-# `hmm-dax compare --scenario all` on every target, `hmm-dax stress` and the
-# whole kselftest suite, then a kmemleak scan against a baseline taken
-# before them, and the kernel log read for every report the debug options
-# make.
+# `hmm-dax compare --scenario all` on every target, `hmm-dax stress`,
+# `hmm-dax fuzz` (200 s on each of three targets) and the whole kselftest
+# suite, then a kmemleak scan against a baseline taken before them, and
+# every report in the kernel log accounted for (kernel_log).
 # TAP on stdout; any report is printed and fails the lane.
 #
 # --leak proves the lane fails: hmm_dax's fault_inject 0x10 leaks one
@@ -23,6 +23,7 @@ kmemleak=/sys/kernel/debug/kmemleak
 param=/sys/module/hmm_dax/parameters/fault_inject
 # shellcheck source=../hmm_dax_lib.sh
 . "$root/selftests/hmm_dax_lib.sh"
+kernel_log=$(hmm_dax_program kernel_log)
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # since T0: the seconds from uptime T0 to now
@@ -38,7 +39,11 @@ for a in "$@"; do
 done
 
 [ -w "$kmemleak" ] || skip "no $kmemleak: not a kmemleak kernel"
+[ -n "$kernel_log" ] || skip "kernel_log not built (make selftests)"
 echo "# $(uname -r), up $(uptime_s) s"
+# The fuzzer: 200 s per target, a seed the log prints to replay it.
+fuzz_seconds=200
+seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 
 # What the kernel had found before hmm-dax ran is the baseline: kmemleak
 # reports only objects that become unreferenced after "clear".
@@ -79,10 +84,15 @@ full_run() {
 		--seconds 10 "$HMM_DAX_DEVDAX_2M"
 	time_of "stress on ext4" "$tool" stress --size 8M --threads 2 \
 		--seconds 10 "$HMM_DAX_EXT4/debug-stress"
+	for t in "$HMM_DAX_DEVDAX_2M" "$HMM_DAX_EXT4/debug-fuzz" anon; do
+		time_of "fuzz $t for $fuzz_seconds s" "$tool" fuzz \
+			--seconds "$fuzz_seconds" --threads 2 --seed "$seed" "$t"
+	done
 	rm -f "$HMM_DAX_EXT4/debug-lane" "$HMM_DAX_XFS/debug-lane" \
 		"$HMM_DAX_XFS_REFLINK/dax/debug-lane" \
 		"$HMM_DAX_EXT4_INODE/debug-lane" \
-		"$HMM_DAX_EXT4/debug-stress" /tmp/debug-lane
+		"$HMM_DAX_EXT4/debug-stress" "$HMM_DAX_EXT4/debug-fuzz" \
+		/tmp/debug-lane
 
 	t0=$(uptime_s)
 	"$root/selftests/run_tests.sh"
@@ -126,23 +136,7 @@ else
 	not_ok "rmmod hmm_dax"
 fi
 
-# Every report of the debug options, from boot on.
-reports='BUG: |WARNING: |KASAN|UBSAN|possible (circular|recursive) locking|'
-reports+='inconsistent lock state|suspicious RCU usage|rcu_sched detected stall|'
-reports+='rcu: INFO|INFO: task .* blocked|Oops|general protection fault|'
-reports+='list_(add|del) corruption|ODEBUG:|kmemleak: [0-9]+ new suspected'
-found=$(dmesg | grep -E -A 30 "$reports")
-if [ -z "$found" ]; then
-	ok "kernel log: no KASAN, lockdep, RCU, DEBUG_LIST, DEBUG_OBJECTS, WARNING or BUG report"
-else
-	echo "$found" | comment
-	not_ok "kernel log: $(dmesg | grep -c -E "$reports") report lines (above)"
-fi
-# The kernel's own page-table reports ("bad pud": known_bugs.h) are not
-# among those, but are listed.
-found=$(dmesg | grep -E 'bad (pgd|p4d|pud|pmd|pte)')
-[ -z "$found" ] || {
-	echo "# the kernel reported bad page-table entries (not failing the lane):"
-	echo "$found" | comment
-}
+# Every report in the kernel log, from boot on, attributed or failing
+# (kernel_log, known_bugs.h), the debug options' own reports included.
+kernel_log_check "the debug lane"
 exit $failed

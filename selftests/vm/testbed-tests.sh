@@ -7,6 +7,7 @@
 # a --kernel PATH that is no kernel, was never built, has no modules, or
 # lacks options of selftests/config (each named, nothing left behind).
 
+set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 vm=$here/hmm-dax-vm
@@ -35,7 +36,7 @@ t() {
 log=$(mktemp)
 extra=$(mktemp -d)
 fake=$(mktemp -d)
-trap 'rm -rf "$log" "$extra" "$fake"' EXIT
+trap 'rm -rf "${log:?}" "${extra:?}" "${fake:?}"' EXIT
 check=
 
 # A built tree as far as the test bed looks, but configured without two
