@@ -175,6 +175,29 @@ static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
 		.triggers = "test mirror.*.madvise_cold|fuzz *",
 	},
 	/*
+	 * Seen once, in the debug lane (6.12.117 with KASAN and lockdep,
+	 * whose slowness widens races): mirror.devdax_1g.concurrent, where
+	 * mirrors fault a 1 GiB device-dax unit in while other threads
+	 * MADV_DONTNEED pieces of it, logged "bad pud ...(82000002000000a7)".
+	 * Suspected race, read in 6.12's and 7.2's zap_pud_range(): under
+	 * mmap_read_lock it tests pud_trans_huge()/pud_devmap() (false: the
+	 * PUD is empty), a concurrent fault installs the huge PUD, then
+	 * pud_none_or_clear_bad() finds a leaf where it expects a table and
+	 * clears it, with no mmu notification.  The PMD level has
+	 * pmd_none_or_trans_huge_or_clear_bad() for that race; the PUD
+	 * level has no such test.  No fix known to hmm-dax.
+	 */
+	{
+		.id = "zap-dax-pud-race",
+		.fix = NULL,
+		.commit = NULL,
+		.from = HMM_DAX_KV(4, 11),
+		.fixed = 0,
+		.symptom = "a zap racing a 1 GiB device-dax fault clears the new PUD as bad",
+		.report = "*bad pud*",
+		.triggers = "test mirror.devdax_1g.concurrent",
+	},
+	/*
 	 * Measured here on 6.1.0-57, 6.12.117 and 7.2.13: a file of a
 	 * device-dax node (an open descriptor, or a mapping) that is still
 	 * open when the device is unbound and bound again, and is closed

@@ -378,12 +378,28 @@ static void fuzz_cmd(struct fuzz *f, unsigned long long *rng, void *buf)
 
 /* ---- the end ---- */
 
+/*
+ * The end of what the audit may cover: TASK_SIZE, 2^47 - 4 KiB with
+ * 4-level paging; with 5-level paging (a page maps at 2^47) the 48 bits
+ * the device page table covers.
+ */
+static unsigned long long fuzz_top(void)
+{
+	void *p = mmap((void *)(1UL << 47), SZ_4K, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return (1ULL << 47) - SZ_4K;
+	munmap(p, SZ_4K);
+	return 1ULL << 48;
+}
+
 /* Both mirrors mirror the region and audit clean everywhere: stale leaves. */
 static unsigned long long fuzz_audit(struct fuzz *f)
 {
-	unsigned long long top = (unsigned long)f->map > (1ULL << 47) ?
-				 1ULL << 48 : 1ULL << 47;
+	unsigned long long top = fuzz_top();
 	unsigned long long stale = 0;
+	struct hmm_dax_stale st[8];
 	struct hmm_dax_audit a;
 	unsigned int i;
 
@@ -401,11 +417,14 @@ static unsigned long long fuzz_audit(struct fuzz *f)
 		memset(&a, 0, sizeof(a));
 		a.addr = SZ_4K;
 		a.len = top - SZ_4K;
+		a.stale = (unsigned long)st;
+		a.max = ARRAY_SIZE(st);
 		if (ioctl(f->mfd[i], HMM_DAX_AUDIT, &a)) {
 			out_str("audit", "audit: %s\n", strerror(errno));
 			stale++;
 		}
 		stale += a.nr_stale;
+		print_stale(st, a.count);
 	}
 	return stale;
 }
@@ -513,7 +532,9 @@ int cmd_fuzz(int argc, char **argv)
 	out_u64("seed", "fuzz: seed %llu", f.seed);
 	out_str("target", ", %s", t.path);
 	out_u64("threads", ", %llu racers", o.threads);
-	out_u64("seconds", ", %llu s\n", o.seconds);
+	out_u64("seconds", ", %llu s", o.seconds);
+	out_hex("region", "; the region at %#llx", (unsigned long)f.map);
+	out_u64("region_bytes", " (%llu bytes)\n", f.len);
 	hmm_dax_mark("fuzz seed %llu %s", f.seed, t.path);
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (kfd >= 0)
