@@ -182,18 +182,13 @@ unit: $(B)/unit/uapi_test $(B)/unit/devpt_test $(B)/unit/harness_test \
 testbed:
 	@$(call tap_part,testbed,selftests/vm/testbed-tests.sh)
 
-# The kselftest suite in the guest, once per kernel, then the proof that it
-# fails with each fault-injection knob (a guest of its own: a knob leaks).
+# Per kernel, the kselftest suite, the proof that it fails with each
+# fault-injection knob, and the tool's tests, each in a guest of its own,
+# as many side by side as the machine holds (scripts/check-guests.sh); with
+# TESTBED=1 the test bed's own tests among them.
 guest-check:
-	@for k in $(CHECK_KERNELS); do \
-		l=$$(. ./$(K) && kernel_label $$k) || exit; \
-		$(call tap_part,$$l,selftests/vm/hmm-dax-vm --kernel $$k \
-			--timeout 900 -- selftests/run_tests.sh); \
-		$(call tap_part,$$l-knobs,selftests/vm/hmm-dax-vm --kernel $$k \
-			--timeout 900 -- selftests/knob_proof.sh); \
-		$(call tap_part,$$l-tool,selftests/vm/hmm-dax-vm --kernel $$k \
-			--timeout 1200 -- selftests/tool_tests.sh); \
-	done
+	@./scripts/check-guests.sh $(B)/check $(if $(TESTBED),--testbed) \
+		$(CHECK_KERNELS)
 
 # With KERNEL=PATH the kernel is checked before anything is built: a path
 # that is no kernel, or a configuration without selftests/config, stops
@@ -203,7 +198,8 @@ check:
 	$(if $(OWN),@selftests/vm/hmm-dax-vm --kernel $(OWN) --check >/dev/null)
 	$(MAKE) all KVER=
 	@rm -f $(B)/check/*.sum
-	$(MAKE) unit $(if $(OWN),,testbed) guest-check
+	$(MAKE) unit
+	$(MAKE) guest-check $(if $(OWN),,TESTBED=1)
 	@./scripts/check-total.sh $(B)/check
 
 # The debug lane (Documentation/hmm-dax-kernel.rst): not part of make
@@ -224,15 +220,15 @@ matrix: all
 
 # The main job: compare --scenario all on every DAX target and two non-DAX
 # controls, in a guest of KERNEL (default 6.12), ending with one table.
-DEMO_TOOL = $(CURDIR)/$(B)/hmm-dax
 # The targets, as the guest's shell expands them (make matrix takes them too).
 DEMO_TARGETS := "$$HMM_DAX_EXT4/hmm-dax-demo" "$$HMM_DAX_XFS/hmm-dax-demo" \
 	"$$HMM_DAX_XFS_REFLINK/dax/hmm-dax-demo" \
 	"$$HMM_DAX_EXT4_INODE/hmm-dax-demo" \
 	"$$HMM_DAX_DEVDAX_2M" "$$HMM_DAX_DEVDAX_1G" /tmp/hmm-dax-control anon
-demo: all
-	selftests/vm/hmm-dax-vm --kernel $(or $(OWN),$(KERNEL),6.12) --timeout 1800 -- \
-		sh -c '$(DEMO_TOOL) compare --size 16M --scenario all $(DEMO_TARGETS)'
+# scripts/demo.sh installs what it needs and builds only the module of the
+# kernel it boots and the tool (nothing else of make all).
+demo:
+	./scripts/demo.sh $(or $(OWN),$(KERNEL),6.12) '$(DEMO_TARGETS)'
 
 # make bench [KERNEL=6.1|6.12|newest]: hmm-dax bench in the guest on every
 # set-up kernel (or KERNEL), test_hmm beside it where the kernel allows;

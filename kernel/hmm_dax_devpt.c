@@ -9,6 +9,12 @@
  *
  * Nodes are 4 KiB and naturally aligned, so a node pointer has its low 12
  * bits clear.  A leaf's flags are HMM_DAX_DEVPT_* shifted by 2.
+ *
+ * The root's entries are at level pt->height and it covers the 512 of them
+ * from pt->base: a table of one 1 GiB leaf is one node at PUD height.  A
+ * leaf outside the root, or above its height, grows the root a level at a
+ * time (the old root becomes an entry of the new one); the root goes when
+ * the table is empty.
  */
 #include <linux/types.h>
 #include <linux/errno.h>
@@ -20,7 +26,6 @@
 #define E_TABLE		0x2ULL
 #define E_FLAGS_SHIFT	2
 #define E_ADDR_MASK	(~0xfffULL)
-#define TOP		(HMM_DAX_DEVPT_LEVELS - 1)
 #define NODE_BYTES	(HMM_DAX_DEVPT_ENTRIES * sizeof(u64))
 
 static inline bool e_leaf(u64 e)
@@ -68,6 +73,17 @@ static inline unsigned int index_of(u64 addr, unsigned int level)
 static inline u64 pages_per(unsigned int level)
 {
 	return 1ULL << (level * HMM_DAX_DEVPT_BITS);
+}
+
+/* Bytes of address space a node whose entries are at @level covers. */
+static inline u64 node_span(unsigned int level)
+{
+	return hmm_dax_devpt_level_size(level) << HMM_DAX_DEVPT_BITS;
+}
+
+static bool root_covers(const struct hmm_dax_devpt *pt, u64 addr)
+{
+	return pt->root && addr - pt->base < node_span(pt->height);
 }
 
 static u64 *node_alloc(struct hmm_dax_devpt *pt, gfp_t gfp)
@@ -174,13 +190,11 @@ void hmm_dax_devpt_cache_drain(struct hmm_dax_devpt_cache *cache)
  * hmm_dax_devpt_init() - make an empty table
  * @pt: the table
  *
- * Return: 0, or -ENOMEM.
+ * An empty table holds no node.
  */
-int hmm_dax_devpt_init(struct hmm_dax_devpt *pt)
+void hmm_dax_devpt_init(struct hmm_dax_devpt *pt)
 {
 	*pt = (struct hmm_dax_devpt){};
-	pt->root = node_alloc(pt, GFP_KERNEL_ACCOUNT);
-	return pt->root ? 0 : -ENOMEM;
 }
 
 /**
@@ -191,8 +205,68 @@ void hmm_dax_devpt_fini(struct hmm_dax_devpt *pt)
 {
 	if (!pt->root)
 		return;
-	subtree_free(pt, mk_table(pt->root), HMM_DAX_DEVPT_LEVELS, NULL);
+	subtree_free(pt, mk_table(pt->root), pt->height + 1, NULL);
 	pt->root = NULL;
+}
+
+/* Make the root cover @addr, with entries at @level or above. */
+static int root_grow(struct hmm_dax_devpt *pt, u64 addr, unsigned int level,
+		     gfp_t gfp)
+{
+	u64 *node;
+
+	if (!pt->root) {
+		node = node_alloc(pt, gfp);
+		if (!node)
+			return -ENOMEM;
+		pt->root = node;
+		pt->height = level;
+		pt->base = addr & ~(node_span(level) - 1);
+		return 0;
+	}
+	while (pt->height < level || !root_covers(pt, addr)) {
+		node = node_alloc(pt, gfp);
+		if (!node)
+			return -ENOMEM;
+		pt->height++;
+		node[index_of(pt->base, pt->height)] = mk_table(pt->root);
+		pt->root = node;
+		pt->base &= ~(node_span(pt->height) - 1);
+	}
+	return 0;
+}
+
+/*
+ * The node whose entries at @level map @addr, made where missing: a larger
+ * leaf on the way is split, so the rest of its range stays mapped.
+ */
+static u64 *node_for(struct hmm_dax_devpt *pt, u64 addr, unsigned int level,
+		     gfp_t gfp, int *err)
+{
+	u64 *table, *slot, *node;
+	unsigned int l;
+
+	*err = root_grow(pt, addr, level, gfp);
+	if (*err)
+		return NULL;
+	table = pt->root;
+	for (l = pt->height; l > level; l--) {
+		slot = &table[index_of(addr, l)];
+		if (!*slot) {
+			node = node_alloc(pt, gfp);
+			if (!node) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			*slot = mk_table(node);
+		} else if (e_leaf(*slot)) {
+			*err = leaf_split(pt, slot, l, gfp);
+			if (*err)
+				return NULL;
+		}
+		table = e_node(*slot);
+	}
+	return table;
 }
 
 /**
@@ -212,8 +286,7 @@ void hmm_dax_devpt_fini(struct hmm_dax_devpt *pt)
 int hmm_dax_devpt_map(struct hmm_dax_devpt *pt, u64 addr, u64 pfn,
 		      unsigned int level, unsigned int flags, gfp_t gfp)
 {
-	u64 size = hmm_dax_devpt_level_size(level), *table = pt->root, *slot;
-	unsigned int l;
+	u64 size = hmm_dax_devpt_level_size(level), *table, *slot;
 	int ret;
 
 	if (level >= HMM_DAX_NR_LEAF_LEVELS || (addr & (size - 1)) ||
@@ -221,22 +294,9 @@ int hmm_dax_devpt_map(struct hmm_dax_devpt *pt, u64 addr, u64 pfn,
 	    pfn >> (64 - HMM_DAX_DEVPT_SHIFT) || (flags & ~HMM_DAX_DEVPT_FLAGS))
 		return -EINVAL;
 
-	for (l = TOP; l > level; l--) {
-		slot = &table[index_of(addr, l)];
-		if (!*slot) {
-			u64 *node = node_alloc(pt, gfp);
-
-			if (!node)
-				return -ENOMEM;
-			*slot = mk_table(node);
-		} else if (e_leaf(*slot)) {
-			ret = leaf_split(pt, slot, l, gfp);
-			if (ret)
-				return ret;
-		}
-		table = e_node(*slot);
-	}
-
+	table = node_for(pt, addr, level, gfp, &ret);
+	if (!table)
+		return ret;
 	slot = &table[index_of(addr, level)];
 	if (e_table(*slot))
 		subtree_free(pt, *slot, level, NULL);
@@ -244,6 +304,61 @@ int hmm_dax_devpt_map(struct hmm_dax_devpt *pt, u64 addr, u64 pfn,
 		pt->nr_leaves[level]--;
 	*slot = mk_leaf(pfn, flags);
 	pt->nr_leaves[level]++;
+	return 0;
+}
+
+/**
+ * hmm_dax_devpt_ptes_get() - the PTE node for the 2 MiB block of @addr
+ * @pt: the table
+ * @addr: any address below 2^48
+ * @ptes: filled in for hmm_dax_devpt_map_pte()
+ * @gfp: allocation flags for new nodes
+ *
+ * A 2 MiB leaf over the block is split into 4 KiB ones first.
+ *
+ * Return: 0, -EINVAL for an address at or above 2^48, -ENOMEM.
+ */
+int hmm_dax_devpt_ptes_get(struct hmm_dax_devpt *pt, u64 addr,
+			   struct hmm_dax_devpt_ptes *ptes, gfp_t gfp)
+{
+	int ret;
+
+	ptes->node = NULL;
+	if (addr >> HMM_DAX_DEVPT_VA_BITS)
+		return -EINVAL;
+	ptes->node = node_for(pt, addr, HMM_DAX_PTE, gfp, &ret);
+	ptes->base = addr & ~(node_span(HMM_DAX_PTE) - 1);
+	return ptes->node ? 0 : ret;
+}
+
+/**
+ * hmm_dax_devpt_map_pte() - install one 4 KiB leaf in a PTE node got before
+ * @pt: the table
+ * @ptes: from hmm_dax_devpt_ptes_get(), no change to @pt since
+ * @addr: virtual address in the block of @ptes, 4 KiB aligned
+ * @pfn: pfn at @addr
+ * @flags: HMM_DAX_DEVPT_* flags
+ *
+ * The same as hmm_dax_devpt_map() of a 4 KiB leaf, without the walk.
+ *
+ * Return: 0, or -EINVAL for an address outside the block, or a bad pfn
+ * or flags.
+ */
+int hmm_dax_devpt_map_pte(struct hmm_dax_devpt *pt,
+			  struct hmm_dax_devpt_ptes *ptes, u64 addr, u64 pfn,
+			  unsigned int flags)
+{
+	u64 *slot;
+
+	if (!ptes->node || addr - ptes->base >= node_span(HMM_DAX_PTE) ||
+	    (addr & ((1ULL << HMM_DAX_DEVPT_SHIFT) - 1)) ||
+	    pfn >> (64 - HMM_DAX_DEVPT_SHIFT) || (flags & ~HMM_DAX_DEVPT_FLAGS))
+		return -EINVAL;
+	slot = &ptes->node[index_of(addr, HMM_DAX_PTE)];
+	if (e_leaf(*slot))
+		pt->nr_leaves[HMM_DAX_PTE]--;
+	*slot = mk_leaf(pfn, flags);
+	pt->nr_leaves[HMM_DAX_PTE]++;
 	return 0;
 }
 
@@ -308,9 +423,20 @@ void hmm_dax_devpt_unmap(struct hmm_dax_devpt *pt, u64 start, u64 end,
 
 	start &= ~(page - 1);
 	end = end > limit - page ? limit : (end + page - 1) & ~(page - 1);
+	if (!pt->root)
+		return;
+	/* what the root covers */
+	if (start < pt->base)
+		start = pt->base;
+	if (end > pt->base + node_span(pt->height))
+		end = pt->base + node_span(pt->height);
 	if (start >= end)
 		return;
-	unmap_node(pt, pt->root, TOP, 0, start, end, gfp, zap);
+	unmap_node(pt, pt->root, pt->height, pt->base, start, end, gfp, zap);
+	if (node_empty(pt->root)) {
+		node_free(pt, pt->root);
+		pt->root = NULL;
+	}
 }
 
 /**
@@ -327,9 +453,9 @@ bool hmm_dax_devpt_lookup(const struct hmm_dax_devpt *pt, u64 addr,
 	const u64 *table = pt->root;
 	int l;
 
-	if (addr >> HMM_DAX_DEVPT_VA_BITS)
+	if (!root_covers(pt, addr))
 		return false;
-	for (l = TOP; l >= 0; l--) {
+	for (l = pt->height; l >= 0; l--) {
 		u64 e = table[index_of(addr, l)];
 
 		if (e_table(e)) {
@@ -390,11 +516,14 @@ static int walk_node(const u64 *table, unsigned int level, u64 base,
 int hmm_dax_devpt_walk(const struct hmm_dax_devpt *pt, u64 start, u64 end,
 		       hmm_dax_devpt_fn fn, void *arg)
 {
-	u64 limit = 1ULL << HMM_DAX_DEVPT_VA_BITS;
-
-	if (end > limit)
-		end = limit;
+	if (!pt->root)
+		return 0;
+	/* what the root covers */
+	if (start < pt->base)
+		start = pt->base;
+	if (end > pt->base + node_span(pt->height))
+		end = pt->base + node_span(pt->height);
 	if (start >= end)
 		return 0;
-	return walk_node(pt->root, TOP, 0, start, end, fn, arg);
+	return walk_node(pt->root, pt->height, pt->base, start, end, fn, arg);
 }

@@ -2,10 +2,14 @@
 /*
  * hmm_dax_devpt.h - the simulated device page table
  *
- * A four-level radix table of 512-entry nodes, shaped like x86-64's 4-level
- * page tables: leaves live at PTE (4 KiB), PMD (2 MiB) or PUD (1 GiB) level
- * and cover virtual addresses below 2^48.  It knows nothing of mm: the same
- * code is built into the module and into a host unit-test program.
+ * A radix table of up to four levels of 512-entry nodes, shaped like
+ * x86-64's 4-level page tables: leaves live at PTE (4 KiB), PMD (2 MiB) or
+ * PUD (1 GiB) level and cover virtual addresses below 2^48.  The root is the
+ * lowest node that covers every leaf, as in the kernel's radix tree: an
+ * empty table has no node, one 1 GiB leaf needs one node, and the root
+ * grows a level at a time when a leaf falls outside it.  It knows nothing
+ * of mm: the same code is built into the module and into a host unit-test
+ * program.
  *
  * The table is not locked here; its owner serialises every call.
  */
@@ -43,8 +47,10 @@ enum hmm_dax_level {
  * @node: zeroed nodes
  * @nr: how many @node holds
  *
- * One install below the top level needs at most one node per level under
- * it, so HMM_DAX_DEVPT_LEVELS - 1 nodes cover any single leaf.
+ * One install in a table whose root covers it needs at most one node per
+ * level under the root, so HMM_DAX_DEVPT_LEVELS - 1 nodes cover it.  A root
+ * that must grow first takes a node per level it grows, from the cache or
+ * from the allocator with the caller's flags.
  */
 struct hmm_dax_devpt_cache {
 	u64 *node[HMM_DAX_DEVPT_LEVELS - 1];
@@ -53,16 +59,34 @@ struct hmm_dax_devpt_cache {
 
 /**
  * struct hmm_dax_devpt - one device page table
- * @root: the top node (covers 512 GiB per entry)
+ * @root: the root node, NULL when the table is empty
+ * @height: the level of @root's entries (HMM_DAX_PTE .. the top, 3)
+ * @base: the first address @root covers, aligned to what it covers
  * @cache: if set, new nodes come from it before the allocator
  * @nr_nodes: nodes allocated, the root included
  * @nr_leaves: leaves present, per level
  */
 struct hmm_dax_devpt {
 	u64 *root;
+	unsigned int height;
+	u64 base;
 	struct hmm_dax_devpt_cache *cache;
 	unsigned long nr_nodes;
 	unsigned long nr_leaves[HMM_DAX_NR_LEAF_LEVELS];
+};
+
+/**
+ * struct hmm_dax_devpt_ptes - where a run of 4 KiB leaves goes
+ * @node: the PTE node of one 2 MiB block, NULL before the first use
+ * @base: the first address of that block
+ *
+ * Filled by hmm_dax_devpt_ptes_get(), used by hmm_dax_devpt_map_pte(): an
+ * owner that installs many 4 KiB leaves walks the table once per 2 MiB.
+ * Valid until the table is next changed by anything else.
+ */
+struct hmm_dax_devpt_ptes {
+	u64 *node;
+	u64 base;
 };
 
 /**
@@ -114,10 +138,15 @@ static inline unsigned long hmm_dax_devpt_bytes(const struct hmm_dax_devpt *pt)
 
 int hmm_dax_devpt_cache_fill(struct hmm_dax_devpt_cache *cache, gfp_t gfp);
 void hmm_dax_devpt_cache_drain(struct hmm_dax_devpt_cache *cache);
-int hmm_dax_devpt_init(struct hmm_dax_devpt *pt);
+void hmm_dax_devpt_init(struct hmm_dax_devpt *pt);
 void hmm_dax_devpt_fini(struct hmm_dax_devpt *pt);
 int hmm_dax_devpt_map(struct hmm_dax_devpt *pt, u64 addr, u64 pfn,
 		      unsigned int level, unsigned int flags, gfp_t gfp);
+int hmm_dax_devpt_ptes_get(struct hmm_dax_devpt *pt, u64 addr,
+			   struct hmm_dax_devpt_ptes *ptes, gfp_t gfp);
+int hmm_dax_devpt_map_pte(struct hmm_dax_devpt *pt,
+			  struct hmm_dax_devpt_ptes *ptes, u64 addr, u64 pfn,
+			  unsigned int flags);
 void hmm_dax_devpt_unmap(struct hmm_dax_devpt *pt, u64 start, u64 end,
 			 gfp_t gfp, struct hmm_dax_devpt_zap *zap);
 bool hmm_dax_devpt_lookup(const struct hmm_dax_devpt *pt, u64 addr,

@@ -422,6 +422,32 @@ static int hmm_dax_leaf_flags(unsigned long hpfn, unsigned int order,
 }
 
 /*
+ * One leaf.  4 KiB leaves go through @ptes, the PTE node of their 2 MiB
+ * block, found once per block: the common case of a GPU's mirror, 512
+ * leaves for one walk.  Any other leaf may free that node: @ptes is
+ * forgotten.
+ */
+static int hmm_dax_map_leaf(struct hmm_dax_mirror *m,
+			    struct hmm_dax_devpt_ptes *ptes, u64 addr, u64 pfn,
+			    unsigned int level, unsigned int flags)
+{
+	int ret;
+
+	if (level != HMM_DAX_PTE) {
+		ptes->node = NULL;
+		return hmm_dax_devpt_map(&m->pt, addr, pfn, level, flags,
+					 HMM_DAX_GFP_LOCKED);
+	}
+	if (!ptes->node || addr - ptes->base >= PMD_SIZE) {
+		ret = hmm_dax_devpt_ptes_get(&m->pt, addr, ptes,
+					     HMM_DAX_GFP_LOCKED);
+		if (ret)
+			return ret;
+	}
+	return hmm_dax_devpt_map_pte(&m->pt, ptes, addr, pfn, flags);
+}
+
+/*
  * Install the leaves for a faulted range, under the lock.  Returns the
  * address up to which the range is mirrored: past the range's end when the
  * last leaf is larger than what was faulted.
@@ -432,6 +458,7 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 			   struct hmm_dax_range *r, u64 *next)
 {
 	bool too_large = hmm_dax_inject(HMM_DAX_INJECT_LEAF_TOO_LARGE);
+	struct hmm_dax_devpt_ptes ptes = {};
 	u64 addr = range->start;
 	int ret = 0;
 
@@ -475,8 +502,7 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 		}
 		pfn -= (addr - base) >> PAGE_SHIFT;
 		pfn &= ~((size >> PAGE_SHIFT) - 1);	/* only moves if injected */
-		ret = hmm_dax_devpt_map(&m->pt, base, pfn, level, flags,
-					HMM_DAX_GFP_LOCKED);
+		ret = hmm_dax_map_leaf(m, &ptes, base, pfn, level, flags);
 		if (ret)
 			break;
 		r->leaves[level]++;
@@ -630,9 +656,7 @@ struct hmm_dax_mirror *hmm_dax_mirror_create(struct hmm_dax_device *hdev,
 			    GFP_KERNEL_ACCOUNT);
 	if (!m->events)
 		goto err_mirror;
-	ret = hmm_dax_devpt_init(&m->pt);
-	if (ret)
-		goto err_events;
+	hmm_dax_devpt_init(&m->pt);
 	mutex_init(&m->lock);
 	m->hdev = hdev;
 	m->show_pfns = show_pfns;
@@ -642,7 +666,7 @@ struct hmm_dax_mirror *hmm_dax_mirror_create(struct hmm_dax_device *hdev,
 					   ULONG_MAX & PAGE_MASK,
 					   &hmm_dax_notifier_ops);
 	if (ret)
-		goto err_table;
+		goto err_events;
 	/* Keeps the mm_struct, so its address identifies the opener's mm. */
 	mmgrab(m->mm);
 	m->memcg = get_mem_cgroup_from_mm(m->mm);
@@ -650,8 +674,6 @@ struct hmm_dax_mirror *hmm_dax_mirror_create(struct hmm_dax_device *hdev,
 	hmm_dax_debugfs_add(m);
 	return m;
 
-err_table:
-	hmm_dax_devpt_fini(&m->pt);
 err_events:
 	kfree(m->events);
 err_mirror:

@@ -1,13 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install, through apt and only where missing, everything hmm-dax needs on a
-# Debian 12 machine: build tools (also for the debug lane's kernel), the
-# guest test bed's programs, the libraries the tool links against, Chromium
-# for the matrix report's check, kernel sources for the kselftest harness
-# and the debug kernel, and three kernels with headers (bookworm's 6.1,
-# bookworm-security's newest 6.12, and sid's newest inside a debootstrap
-# chroot kept in the cache directory).
+# deps.sh [demo [KERNEL]]
+#
+# Install, through apt and only where missing, what hmm-dax needs on a
+# Debian 12 machine.
+#
+# With no argument (make deps, make check): everything - build tools (also
+# for the debug lane's kernel), the guest test bed's programs, the libraries
+# the tool links against, PoCL, Chromium for the matrix report's check,
+# kernel sources for the kselftest harness and the debug kernel, and the
+# three kernels with headers (bookworm's 6.1, bookworm-security's newest
+# 6.12, and sid's newest inside a debootstrap chroot kept in the cache
+# directory).
+#
+# With demo (make demo): only what the demo needs - the tool's and the
+# module's build, QEMU, ndctl, the file-system tools, and the one kernel it
+# boots: KERNEL is 6.12 (the default), 6.1, newest, or a path (a kernel of
+# your own: no kernel is installed).
 #
 # Idempotent: a second run on a complete machine installs nothing.
 
@@ -18,16 +28,28 @@ here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "deps: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get install)"
 
-pkgs=(
-	build-essential bc kmod cpio xz-utils libelf-dev pkg-config perl
-	flex bison libssl-dev zstd
-	qemu-system-x86 busybox-static debootstrap
+profile=${1:-all}
+kernel=${2:-6.12}
+case "$profile" in
+all|demo) ;;
+*) die "usage: deps.sh [demo [KERNEL]]" ;;
+esac
+
+# The demo: build the module and the tool (which takes a uapi header from
+# linux-source-6.12), boot a guest, make the DAX targets.
+demo_pkgs=(
+	build-essential bc kmod cpio xz-utils libelf-dev pkg-config
+	qemu-system-x86 busybox-static
 	ndctl daxctl libndctl-dev libdaxctl-dev
-	e2fsprogs xfsprogs util-linux jq gnuplot-nox
-	libjson-c-dev ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd
-	libdrm-dev chromium
-	linux-source-6.1 linux-source-6.12
-	linux-image-amd64 linux-headers-amd64
+	e2fsprogs xfsprogs util-linux
+	libjson-c-dev ocl-icd-libopencl1 ocl-icd-opencl-dev libdrm-dev
+	linux-source-6.12
+)
+# Everything else make check, bench, matrix and the debug lane use.
+check_pkgs=(
+	perl flex bison libssl-dev zstd debootstrap
+	jq gnuplot-nox pocl-opencl-icd chromium
+	linux-source-6.1
 )
 
 updated=
@@ -53,12 +75,31 @@ want_pkgs() {
 	done
 }
 
-want_pkgs "${pkgs[@]}"
-if [ -z "$(kernel_version 6.12 2>/dev/null)" ]; then
-	apt_update
-	v=$(newest_612)
-	[ -n "$v" ] || die "no linux-headers-6.12.*+deb12-amd64 in the archive (is bookworm-security in apt's sources?)"
-	missing+=("linux-image-$v" "linux-headers-$v")
+# want_kernel ALIAS: the packages of one of Debian's kernels on the host.
+want_kernel() {
+	local v
+	case "$1" in
+	6.1)
+		want_pkgs linux-image-amd64 linux-headers-amd64
+		;;
+	6.12)
+		[ -z "$(kernel_version 6.12 2>/dev/null)" ] || return 0
+		apt_update
+		v=$(newest_612)
+		[ -n "$v" ] || die "no linux-headers-6.12.*+deb12-amd64 in the archive (is bookworm-security in apt's sources?)"
+		missing+=("linux-image-$v" "linux-headers-$v")
+		;;
+	esac
+}
+
+want_pkgs "${demo_pkgs[@]}"
+if [ "$profile" = all ]; then
+	want_pkgs "${check_pkgs[@]}"
+	want_kernel 6.1
+	want_kernel 6.12
+else
+	want_kernel "$kernel"
+	[ "$kernel" != newest ] || want_pkgs debootstrap
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -69,4 +110,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The newest kernel: sid's, built and booted from a minimal sid chroot.
-"$here/sid-chroot.sh"
+if [ "$profile" = all ] || [ "$kernel" = newest ]; then
+	"$here/sid-chroot.sh"
+fi

@@ -13,11 +13,14 @@ skip() {
 	exit $ksft_skip
 }
 
-# TAP lines of a shell test: n counts them, failed is set by a failure.
+# TAP lines of a shell test: n counts them, failed is set by a failure;
+# each is followed by the seconds since the one before, as a comment.
 n=0
 failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
+_took=$SECONDS
+_took() { echo "# took $((SECONDS - _took)) s"; _took=$SECONDS; }
+ok() { n=$((n + 1)); echo "ok $n $*"; _took; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; _took; }
 # comment [FILE...]: the lines as TAP comments
 comment() { sed 's/^/# /' "$@"; }
 

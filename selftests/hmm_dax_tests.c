@@ -72,8 +72,6 @@
 
 /* Bytes of the file and 2 MiB device-dax targets. */
 #define TARGET_SIZE	(4 * SZ_2M)
-/* Ranges up to this are compared whole; larger ones at three windows. */
-#define FULL_CHECK	(64UL << 20)
 /* Device reads for a comparison go through a buffer this large. */
 #define CMP_CHUNK	(16UL << 20)
 /* Stale leaves an audit reports (it counts them all). */
@@ -284,26 +282,6 @@ static void cpu_touch(const char *p, unsigned long len)
 
 	for (off = 0; off < len; off += SZ_4K)
 		(void)__atomic_load_n(p + off, __ATOMIC_RELAXED);
-}
-
-/*
- * The windows of a range that comparisons look at: all of it up to
- * FULL_CHECK, else its first, middle and last 2 MiB (1 GiB is too much to
- * compare in every test under TCG).  Returns how many, at off[], each wlen.
- */
-static unsigned int windows(unsigned long len, unsigned long off[3],
-			    unsigned long *wlen)
-{
-	if (len <= FULL_CHECK) {
-		off[0] = 0;
-		*wlen = len;
-		return 1;
-	}
-	off[0] = 0;
-	off[1] = (len / 2) & ~(SZ_2M - 1);
-	off[2] = len - SZ_2M;
-	*wlen = SZ_2M;
-	return 3;
 }
 
 /* ---- the ioctls, each returning 0 or -errno ---- */
@@ -721,12 +699,12 @@ static bool dev_equals_cpu_all(struct __test_metadata *_metadata, int fd,
 	return ok;
 }
 
-/* The same, on the windows() of the range. */
+/* The same, on the hmm_dax_windows() of the range. */
 static bool dev_equals_cpu(struct __test_metadata *_metadata, int fd,
 			   const char *addr, unsigned long len)
 {
 	unsigned long off[3], wlen;
-	unsigned int i, n = windows(len, off, &wlen);
+	unsigned int i, n = hmm_dax_windows(len, off, &wlen);
 	bool ok = true;
 
 	for (i = 0; i < n; i++)
@@ -740,7 +718,7 @@ static bool cpu_has_pattern(struct __test_metadata *_metadata, const char *p,
 			    unsigned int seed)
 {
 	unsigned long woff[3], wlen;
-	unsigned int i, n = windows(len, woff, &wlen);
+	unsigned int i, n = hmm_dax_windows(len, woff, &wlen);
 	long d;
 
 	for (i = 0; i < n; i++) {
@@ -755,11 +733,11 @@ static bool cpu_has_pattern(struct __test_metadata *_metadata, const char *p,
 	return true;
 }
 
-/* The CPU writes the pattern to the windows() of [p, p + len). */
+/* The CPU writes the pattern to the hmm_dax_windows() of [p, p + len). */
 static void cpu_fill(char *p, unsigned long len, unsigned int seed)
 {
 	unsigned long off[3], wlen;
-	unsigned int i, n = windows(len, off, &wlen);
+	unsigned int i, n = hmm_dax_windows(len, off, &wlen);
 
 	for (i = 0; i < n; i++)
 		pattern_fill(p + off[i], off[i], wlen, seed);
@@ -1119,6 +1097,56 @@ TEST_F(fsdax, statx_dax)
 		ASSERT_TRUE(stx.stx_attributes_mask & STATX_ATTR_DAX)
 			TH_LOG("kernel does not report STATX_ATTR_DAX");
 	ASSERT_EQ(variant->dax, !!(stx.stx_attributes & STATX_ATTR_DAX));
+}
+
+/*
+ * A fresh large file, allocated and written, maps with 2 MiB leaves on a
+ * file system made the way pmem deployments make them (the test bed's ext4
+ * with -E stride=512,stripe_width=512, its xfs with su=2m): FIEMAP shows
+ * every 2 MiB of it as one aligned extent, and the mirror installs a 2 MiB
+ * leaf over each.  tmpfs gets 4 KiB leaves.
+ */
+#define FRESH_SIZE	(64UL << 20)
+
+TEST_F(fsdax, fresh_file_pmd)
+{
+	const char *dir = variant->env ? getenv(variant->env) : "/tmp";
+	unsigned long off, aligned = 0, cnt[HMM_DAX_NR_LEVELS];
+	struct hmm_dax_leaf *lv = NULL;
+	char path[PATH_MAX];
+	int fd, mfd;
+	char *p;
+	long n;
+
+	fd = make_file(dir, FRESH_SIZE, 0, path, sizeof(path));
+	ASSERT_LE(0, fd) TH_LOG("file in %s: %s", dir, strerror(-fd));
+	unlink(path);
+	for (off = 0; off < FRESH_SIZE; off += SZ_2M)
+		aligned += fiemap_pmd_ok(fd, off) == 1;
+	p = mmap_aligned(FRESH_SIZE, SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	mfd = open("/dev/hmm_dax0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, mirror(mfd, p, FRESH_SIZE, 0, NULL));
+	n = dump(mfd, p, FRESH_SIZE, &lv);
+	ASSERT_LT(0, n);
+	count_levels(lv, n, cnt);
+	TH_LOG("%lu of %lu blocks aligned; %lu PMD and %lu PTE leaves",
+	       aligned, FRESH_SIZE / SZ_2M, cnt[HMM_DAX_LEVEL_PMD],
+	       cnt[HMM_DAX_LEVEL_PTE]);
+	if (variant->dax) {
+		EXPECT_EQ(FRESH_SIZE / SZ_2M, aligned);
+		EXPECT_EQ(FRESH_SIZE / SZ_2M, cnt[HMM_DAX_LEVEL_PMD]);
+		if (aligned < FRESH_SIZE / SZ_2M)
+			log_extents(_metadata, fd, 0, FRESH_SIZE);
+	} else {
+		EXPECT_EQ(FRESH_SIZE / SZ_4K, cnt[HMM_DAX_LEVEL_PTE]);
+	}
+	free(lv);
+	close(mfd);
+	munmap(p, FRESH_SIZE);
+	close(fd);
 }
 
 /*
@@ -1715,7 +1743,7 @@ TEST_F_TIMEOUT(mirror, dev_read_equals_cpu, MIRROR_TIMEOUT)
 TEST_F_TIMEOUT(mirror, dev_write_visible_to_cpu, MIRROR_TIMEOUT)
 {
 	unsigned long off[3], wlen, at;
-	unsigned int i, n = windows(self->size, off, &wlen);
+	unsigned int i, n = hmm_dax_windows(self->size, off, &wlen);
 	unsigned char small[10];
 	char *buf = malloc(wlen);
 	int ret;
@@ -1755,7 +1783,7 @@ TEST_F_TIMEOUT(mirror, dev_write_visible_to_cpu, MIRROR_TIMEOUT)
 TEST_F_TIMEOUT(mirror, cpu_write_visible_to_device, MIRROR_TIMEOUT)
 {
 	unsigned long off[3], wlen;
-	unsigned int i, n = windows(self->size, off, &wlen);
+	unsigned int i, n = hmm_dax_windows(self->size, off, &wlen);
 	char *buf = malloc(wlen);
 	__u64 faults = 0, f;
 	int ret;

@@ -7,16 +7,25 @@
 # dev_pagemap reference for good, so it runs last, and afterwards no
 # device-dax can be unbound and no test may expect the references balanced.
 #
-#   knob  planted bug                                tests that must fail
-#   0x1   invalidations zap nothing                  munmap, msync,
-#                                                    clone_device_write
-#   0x2   no mmu_interval_read_retry() re-check      race_window, msync_race
-#   0x8   first leaf of a 2 MiB chunk a level big    leaf_level,
-#                                                    pmd_fallback_pte_first
-#   0x4   transient get_dev_pagemap() never put      refs_balanced
+#   knob  planted bug                               tests that must fail
+#   0x1   invalidations zap nothing                 mirror.devdax_2m.munmap
+#                                                   mirror.xfs.msync
+#                                                   reflink.fsdax.
+#                                                     clone_device_write
+#   0x2   no mmu_interval_read_retry() re-check     mirror.devdax_2m.
+#                                                     race_window
+#                                                   mirror.xfs.msync_race
+#   0x8   first leaf of a 2 MiB chunk a level big   mirror.tmpfs.leaf_level
+#                                                   mirror.xfs.
+#                                                     pmd_fallback_pte_first
+#   0x4   transient get_dev_pagemap() never put     mirror.devdax_2m.
+#                                                     refs_balanced
 #
-# Test 1 runs all these tests with fault_inject=0: they must pass, or the
-# proof proves nothing.  Under 0x1 two of them write through a stale leaf:
+# Each test runs on one target that its knob's bug reaches, the cheapest:
+# a 2 MiB device-dax or xfs file rather than 1 GiB of device-dax (0x8
+# oversizes only where the CPU maps smaller leaves than its VMA allows:
+# tmpfs's 4 KiB).  Test 1 runs all these tests with fault_inject=0: they
+# must pass, or the proof proves nothing.  Under 0x1 two of them write through a stale leaf:
 # msync's still maps the same pmem block (writeback moves no data), and
 # clone_device_write's maps the block its own file A now shares with its
 # own file B, which is the corruption the test must see; nothing else can
@@ -42,23 +51,24 @@ declare -A what=(
 	[0x8]="install a leaf one level too large"
 )
 declare -A victim=(
-	[0x1]="munmap msync clone_device_write"
-	[0x2]="race_window msync_race"
-	[0x4]=refs_balanced
-	[0x8]="leaf_level pmd_fallback_pte_first"
+	[0x1]="mirror.devdax_2m.munmap mirror.xfs.msync reflink.fsdax.clone_device_write"
+	[0x2]="mirror.devdax_2m.race_window mirror.xfs.msync_race"
+	[0x4]=mirror.devdax_2m.refs_balanced
+	[0x8]="mirror.tmpfs.leaf_level mirror.xfs.pmd_fallback_pte_first"
 )
 declare -A tries=([0x1]=1 [0x2]=1 [0x4]=1 [0x8]=1)
 
 log=$(mktemp) || exit 1
 trap 'echo 0 >"$param"; rm -f "$log"' EXIT
 
-# run KNOB TEST...: the suite, only TEST... (harness filter -t), with
-# fault_inject=KNOB; its output into $log and out as comments; its status.
+# run KNOB TEST...: the suite, only TEST... (FIXTURE.VARIANT.TEST, the
+# harness filter -r), with fault_inject=KNOB; its output into $log and out
+# as comments; its status.
 run() {
 	local knob=$1 rc args=() name
 	shift
 	for name in "$@"; do
-		args+=(-t "$name")
+		args+=(-r "$name")
 	done
 	echo "$knob" >"$param" || return 125
 	"$bin" "${args[@]}" >"$log" 2>&1

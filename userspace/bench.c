@@ -486,8 +486,10 @@ static void print_goals(struct cell **cells, struct target *kinds,
 		{ "table bytes, 1 GiB of devdax-1G", "<=", 4096, 0, 0 },
 		{ "peak driver bytes, mirroring 2 GiB", "<=", 1 << 20, 0, 0 },
 		{ "test_hmm snapshot / mirror, 1 GiB devdax-1G", ">=", 10, 0, 0 },
+		{ "test_hmm snapshot / mirror, 4 KiB leaves", ">=", 1, 0, 0 },
 	};
 	unsigned long long inv1g = 0, inv4k = 0;
+	const struct cell *per_level[HMM_DAX_NR_LEVELS] = {};
 	unsigned int i, j;
 
 	for (i = 0; i < nt; i++) {
@@ -518,10 +520,30 @@ static void print_goals(struct cell **cells, struct target *kinds,
 			}
 			if (c->size == 2 * SZ_1G)
 				goal_note(&g[4], c->peak_bytes, 1);
+			if (c->top_level == HMM_DAX_LEVEL_PTE && c->peer.ok)
+				goal_note(&g[6], ratio(c->peer.snapshot_ns,
+						       c->mirror_wall_ns), 0);
+			if (!per_level[c->top_level] ||
+			    per_level[c->top_level]->size < c->size)
+				per_level[c->top_level] = c;
 		}
 	}
 	if (inv1g && inv4k)
 		goal_note(&g[1], ratio(inv1g, inv4k), 1);
+
+	out_text("\ntable bytes per leaf, the largest cell of each level:\n");
+	out_open_object("table_bytes_per_leaf");
+	for (i = 0; i < HMM_DAX_NR_LEVELS; i++) {
+		if (!per_level[i])
+			continue;
+		out_text("  %-3s", hmm_dax_level_name(i));
+		out_double(hmm_dax_level_name(i), " %.1f",
+			   ratio(per_level[i]->table_bytes,
+				 per_level[i]->nr_leaves));
+		out_text(" (%llu bytes, %llu leaves)\n",
+			 per_level[i]->table_bytes, per_level[i]->nr_leaves);
+	}
+	out_close_object();
 
 	out_text("\ngoals (worst value over the cells each is about):\n");
 	out_open_array("goals");

@@ -240,15 +240,13 @@ static void compare_pfns(struct run *r, char *addr, size_t n,
 	}
 }
 
-static void compare_bytes(struct run *r, char *addr, size_t len)
+/* The bytes of [addr, addr + len) through the device and through the CPU. */
+static void compare_window(struct run *r, char *addr, size_t len,
+			   unsigned char *buf, size_t chunk)
 {
-	unsigned char *buf;
-	size_t off, i, chunk = SZ_2M;
+	size_t off, i;
 	int ret;
 
-	buf = malloc(chunk);
-	if (!buf)
-		return;
 	for (off = 0; off < len; off += chunk) {
 		size_t n = len - off < chunk ? len - off : chunk;
 
@@ -267,6 +265,23 @@ static void compare_bytes(struct run *r, char *addr, size_t len)
 					*(unsigned long long *)(buf + i),
 					*(unsigned long long *)(addr + off + i));
 	}
+}
+
+/*
+ * The bytes through the device and through the CPU, on the windows of
+ * the range: all of it up to 64 MiB, else its first, middle and last 2 MiB
+ * (hmm_dax_windows(); the pfns and the audit cover every page).
+ */
+static void compare_bytes(struct run *r, char *addr, size_t len)
+{
+	unsigned long woff[3], wlen;
+	unsigned int w, nw = hmm_dax_windows(len, woff, &wlen);
+	unsigned char *buf = malloc(SZ_2M);
+
+	if (!buf)
+		return;
+	for (w = 0; w < nw; w++)
+		compare_window(r, addr + woff[w], wlen, buf, SZ_2M);
 	free(buf);
 }
 

@@ -26,6 +26,7 @@
 #include <CL/cl_ext.h>
 
 #include "hmm-dax.h"
+#include "hmm_dax_helpers.h"
 
 #define PAGE		SZ_4K
 #define PAGE_WORDS	(PAGE / 4)
@@ -688,18 +689,17 @@ struct expect {
  * and (@e) the pages a step wrote or emptied against what they must now
  * hold.
  */
-static void check(struct orun *r, const char *step, size_t n,
-		  const struct expect *e)
+/* The three views of pages [first, first + n), compared page by page. */
+static void check_pages(struct orun *r, size_t first, size_t n)
 {
-	__u32 want[PAGE_WORDS], c, o, m;
+	__u32 c, o, m;
 	const char *what;
 	size_t pg;
 
-	begin_ostep(r, step);
-	cpu_view(r, 0, n);
-	mirror_view(r, 0, n);
-	opencl_view(r, 0, n);
-	for (pg = 0; pg < n; pg++) {
+	cpu_view(r, first, n);
+	mirror_view(r, first, n);
+	opencl_view(r, first, n);
+	for (pg = first; pg < first + n; pg++) {
 		c = r->sum[V_CPU][pg];
 		o = r->sum[V_OPENCL][pg];
 		m = r->sum[V_MIRROR][pg];
@@ -719,6 +719,27 @@ static void check(struct orun *r, const char *step, size_t n,
 			what = "all three differ";
 		add_odiv(r, what, pg);
 	}
+}
+
+/*
+ * A step: the three views of the first @n pages (all of them up to 64 MiB,
+ * else their first, middle and last 2 MiB: hmm_dax_windows()), compared
+ * page by page, and (@e) the pages a step wrote or emptied against what
+ * they must now hold.
+ */
+static void check(struct orun *r, const char *step, size_t n,
+		  const struct expect *e)
+{
+	unsigned long woff[3], wlen;
+	unsigned int w, nw = hmm_dax_windows(n * PAGE, woff, &wlen);
+	__u32 want[PAGE_WORDS];
+	size_t pg;
+
+	begin_ostep(r, step);
+	for (w = 0; w < nw; w++)
+		check_pages(r, woff[w] / PAGE, wlen / PAGE);
+	if (e)
+		cpu_view(r, e->first, e->n);
 	for (pg = e ? e->first : 0; e && pg < e->first + e->n; pg++) {
 		if (e->salt)
 			pattern_page(want, pg, e->salt);

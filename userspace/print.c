@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
@@ -15,15 +16,30 @@
 #define OUT_DEPTH	16
 
 const char *hmm_dax_cmd_name = "hmm-dax";
-static int out_mode_json, out_pretty, out_progress_on;
+static int out_mode_json, out_pretty;
 static struct json_object *out_stack[OUT_DEPTH];
 static int out_depth;
 
+/*
+ * Progress: on a terminal one line that each message overwrites; with
+ * HMM_DAX_PROGRESS=lines in the environment, one line per message on
+ * stderr (for a log, or a pipe that wants to see how far a run is); else
+ * none.  Each message ends with the time since the command started.
+ */
+static enum { PROGRESS_NONE, PROGRESS_TTY, PROGRESS_LINES } out_progress_mode;
+static struct timespec out_start;
+
 void out_init(int json, int pretty)
 {
+	const char *progress = getenv("HMM_DAX_PROGRESS");
+
 	out_mode_json = json || pretty;
 	out_pretty = pretty;
-	out_progress_on = !out_mode_json && isatty(STDOUT_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &out_start);
+	if (progress && !strcmp(progress, "lines"))
+		out_progress_mode = PROGRESS_LINES;
+	else if (!out_mode_json && isatty(STDOUT_FILENO))
+		out_progress_mode = PROGRESS_TTY;
 	if (out_mode_json) {
 		out_stack[0] = json_object_new_object();
 		out_depth = 1;
@@ -142,19 +158,31 @@ void out_text(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A progress line, on a terminal only; the next output overwrites it. */
+/* A progress message (see out_init()); an empty one clears the line. */
 void out_progress(const char *fmt, ...)
 {
+	struct timespec now;
+	char msg[256];
 	va_list ap;
+	long s;
 
-	if (!out_progress_on)
+	if (out_progress_mode == PROGRESS_NONE ||
+	    (!*fmt && out_progress_mode == PROGRESS_LINES))
 		return;
-	printf("\r\033[K");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (*fmt)
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s = now.tv_sec - out_start.tv_sec;
+	if (out_progress_mode == PROGRESS_LINES) {
+		fprintf(stderr, "%s %ld:%02ld\n", msg, s / 60, s % 60);
+		return;
+	}
+	printf("\r\033[K");
+	if (*fmt) {
+		printf("%s %ld:%02ld", msg, s / 60, s % 60);
 		fflush(stdout);
+	}
 }
 
 /*

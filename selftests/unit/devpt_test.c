@@ -26,7 +26,7 @@ FIXTURE_SETUP(devpt)
 {
 	unit_live_allocs = 0;
 	unit_fail_allocs = 0;
-	ASSERT_EQ(0, hmm_dax_devpt_init(&self->pt));
+	hmm_dax_devpt_init(&self->pt);
 	memset(&self->zap, 0, sizeof(self->zap));
 }
 
@@ -50,28 +50,51 @@ static void expect_leaf(struct __test_metadata *_metadata,
 	EXPECT_EQ(level, leaf.level);
 }
 
+/* An empty table holds no node, maps nothing, and unmaps as a no-op. */
+TEST_F(devpt, empty_table)
+{
+	struct hmm_dax_devpt_leaf leaf;
+
+	EXPECT_EQ(0, self->pt.nr_nodes);
+	EXPECT_EQ(0, hmm_dax_devpt_bytes(&self->pt));
+	EXPECT_FALSE(hmm_dax_devpt_lookup(&self->pt, SZ_1G, &leaf));
+	EXPECT_EQ(0, hmm_dax_devpt_walk(&self->pt, 0, ~0ULL, NULL, NULL));
+	hmm_dax_devpt_unmap(&self->pt, 0, ~0ULL, GFP_KERNEL, &self->zap);
+	EXPECT_EQ(0, self->pt.nr_nodes);
+}
+
 /*
- * Nodes filled into a cache beforehand are enough for any one leaf, with
- * the allocator failing: the install an owner does under its lock.
+ * Nodes filled into a cache beforehand are enough for any one leaf under a
+ * root that covers it, with the allocator failing: the install an owner
+ * does under its lock.  A root that must grow needs more, and a failed
+ * install changes no leaf.
  */
 TEST_F(devpt, cache_covers_one_leaf)
 {
 	struct hmm_dax_devpt_cache cache = {};
 
+	ASSERT_EQ(0, hmm_dax_devpt_map(&self->pt, 0, 0, HMM_DAX_PUD, 0,
+				       GFP_KERNEL));
 	ASSERT_EQ(0, hmm_dax_devpt_cache_fill(&cache, GFP_KERNEL));
 	EXPECT_EQ(HMM_DAX_DEVPT_LEVELS - 1, cache.nr);
 	self->pt.cache = &cache;
 	unit_fail_allocs = 1000;
 	ASSERT_EQ(0, hmm_dax_devpt_map(&self->pt, 5 * SZ_1G + 3 * SZ_4K, 77,
 				       HMM_DAX_PTE, 0, GFP_NOWAIT));
-	EXPECT_EQ(0, cache.nr);
+	EXPECT_EQ(1, cache.nr);
 	EXPECT_EQ(-ENOMEM, hmm_dax_devpt_map(&self->pt, 9 * SZ_1G, 0,
 					     HMM_DAX_PTE, 0, GFP_NOWAIT));
+	EXPECT_EQ(0, cache.nr);
+	/* 1 TiB is outside the root, which would have to grow */
+	EXPECT_EQ(-ENOMEM, hmm_dax_devpt_map(&self->pt, 1024 * SZ_1G, 0,
+					     HMM_DAX_PMD, 0, GFP_NOWAIT));
 	unit_fail_allocs = 0;
 	self->pt.cache = NULL;
 	expect_leaf(_metadata, &self->pt, 5 * SZ_1G + 3 * SZ_4K,
 		    5 * SZ_1G + 3 * SZ_4K, 77, HMM_DAX_PTE);
-	EXPECT_EQ(4, self->pt.nr_nodes);
+	expect_leaf(_metadata, &self->pt, 2 * SZ_4K, 0, 0, HMM_DAX_PUD);
+	EXPECT_EQ(HMM_DAX_PUD, self->pt.height);
+	EXPECT_EQ(1, self->pt.nr_leaves[HMM_DAX_PTE]);
 
 	/* A partly used cache is drained without leaking. */
 	ASSERT_EQ(0, hmm_dax_devpt_cache_fill(&cache, GFP_KERNEL));
@@ -84,7 +107,7 @@ TEST_F(devpt, cache_covers_one_leaf)
 	EXPECT_EQ(0, cache.nr);
 }
 
-/* A 1 GiB leaf is one entry in two nodes and maps every address in it. */
+/* A 1 GiB leaf is one entry of one node and maps every address in it. */
 TEST_F(devpt, pud_leaf)
 {
 	unsigned int flags = HMM_DAX_DEVPT_WRITE | HMM_DAX_DEVPT_DEVICE |
@@ -93,8 +116,8 @@ TEST_F(devpt, pud_leaf)
 
 	ASSERT_EQ(0, hmm_dax_devpt_map(&self->pt, SZ_1G, 0x40000, HMM_DAX_PUD,
 				       flags, GFP_KERNEL));
-	EXPECT_EQ(2, self->pt.nr_nodes);
-	EXPECT_EQ(8192, hmm_dax_devpt_bytes(&self->pt));
+	EXPECT_EQ(1, self->pt.nr_nodes);
+	EXPECT_EQ(4096, hmm_dax_devpt_bytes(&self->pt));
 	EXPECT_EQ(1, self->pt.nr_leaves[HMM_DAX_PUD]);
 	ASSERT_TRUE(hmm_dax_devpt_lookup(&self->pt, SZ_1G + 5 * SZ_4K + 7,
 					 &leaf));
@@ -105,6 +128,84 @@ TEST_F(devpt, pud_leaf)
 	EXPECT_EQ(2, HMM_DAX_DEVPT_TYPE_OF(leaf.flags));
 	EXPECT_FALSE(hmm_dax_devpt_lookup(&self->pt, 2 * SZ_1G, &leaf));
 	EXPECT_FALSE(hmm_dax_devpt_lookup(&self->pt, SZ_1G - 1, &leaf));
+}
+
+/*
+ * The root is the lowest node that covers every leaf: it grows a level at
+ * a time for a leaf outside it or above its height, keeps every leaf it
+ * had, and goes when the table is empty.
+ */
+TEST_F(devpt, root_grows_and_goes)
+{
+	struct hmm_dax_devpt *pt = &self->pt;
+	const u64 far = 300 * 512 * SZ_1G;	/* another 512 GiB */
+
+	ASSERT_EQ(0, hmm_dax_devpt_map(pt, SZ_1G + SZ_4K, 1, HMM_DAX_PTE, 0,
+				       GFP_KERNEL));
+	EXPECT_EQ(HMM_DAX_PTE, pt->height);
+	EXPECT_EQ(1, pt->nr_nodes);
+	ASSERT_EQ(0, hmm_dax_devpt_map(pt, SZ_1G + SZ_2M, 512, HMM_DAX_PMD, 0,
+				       GFP_KERNEL));
+	EXPECT_EQ(HMM_DAX_PMD, pt->height);
+	EXPECT_EQ(2, pt->nr_nodes);
+	ASSERT_EQ(0, hmm_dax_devpt_map(pt, 3 * SZ_1G, 0, HMM_DAX_PUD, 0,
+				       GFP_KERNEL));
+	EXPECT_EQ(HMM_DAX_PUD, pt->height);
+	EXPECT_EQ(3, pt->nr_nodes);
+	ASSERT_EQ(0, hmm_dax_devpt_map(pt, far, 0, HMM_DAX_PUD, 0,
+				       GFP_KERNEL));
+	EXPECT_EQ(HMM_DAX_DEVPT_LEVELS - 1, pt->height);
+	EXPECT_EQ(5, pt->nr_nodes);
+	expect_leaf(_metadata, pt, SZ_1G + SZ_4K, SZ_1G + SZ_4K, 1,
+		    HMM_DAX_PTE);
+	expect_leaf(_metadata, pt, SZ_1G + SZ_2M + 1, SZ_1G + SZ_2M, 512,
+		    HMM_DAX_PMD);
+	expect_leaf(_metadata, pt, 3 * SZ_1G, 3 * SZ_1G, 0, HMM_DAX_PUD);
+	expect_leaf(_metadata, pt, far + SZ_2M, far, 0, HMM_DAX_PUD);
+
+	hmm_dax_devpt_unmap(pt, 0, far, GFP_KERNEL, &self->zap);
+	EXPECT_EQ(2, pt->nr_nodes);	/* the root and far's node */
+	hmm_dax_devpt_unmap(pt, far, far + SZ_1G, GFP_KERNEL, &self->zap);
+	EXPECT_EQ(0, pt->nr_nodes);
+	EXPECT_EQ(NULL, pt->root);
+	ASSERT_EQ(0, hmm_dax_devpt_map(pt, far, 0, HMM_DAX_PUD, 0,
+				       GFP_KERNEL));
+	EXPECT_EQ(1, pt->nr_nodes);
+}
+
+/*
+ * A run of 4 KiB leaves through one hmm_dax_devpt_ptes_get(): the table is
+ * as hmm_dax_devpt_map() would make it, with one walk for the block.
+ */
+TEST_F(devpt, ptes_run)
+{
+	struct hmm_dax_devpt *pt = &self->pt;
+	struct hmm_dax_devpt_ptes ptes;
+	u64 i, base = 7 * SZ_1G;
+
+	ASSERT_EQ(0, hmm_dax_devpt_map(pt, base, 0x1000, HMM_DAX_PMD, 0,
+				       GFP_KERNEL));
+	ASSERT_EQ(0, hmm_dax_devpt_ptes_get(pt, base + 5 * SZ_4K, &ptes,
+					    GFP_KERNEL));
+	/* the 2 MiB leaf was split: 512 leaves of its pfns */
+	EXPECT_EQ(0, pt->nr_leaves[HMM_DAX_PMD]);
+	EXPECT_EQ(512, pt->nr_leaves[HMM_DAX_PTE]);
+	for (i = 0; i < 512; i += 2)
+		ASSERT_EQ(0, hmm_dax_devpt_map_pte(pt, &ptes, base + i * SZ_4K,
+						   0x9000 + i,
+						   HMM_DAX_DEVPT_WRITE));
+	EXPECT_EQ(512, pt->nr_leaves[HMM_DAX_PTE]);
+	expect_leaf(_metadata, pt, base + 4 * SZ_4K, base + 4 * SZ_4K,
+		    0x9004, HMM_DAX_PTE);
+	expect_leaf(_metadata, pt, base + 5 * SZ_4K, base + 5 * SZ_4K,
+		    0x1005, HMM_DAX_PTE);
+	EXPECT_EQ(-EINVAL, hmm_dax_devpt_map_pte(pt, &ptes, base + SZ_2M, 1,
+						 0));
+	EXPECT_EQ(-EINVAL, hmm_dax_devpt_map_pte(pt, &ptes, base + 1, 1, 0));
+	EXPECT_EQ(-EINVAL, hmm_dax_devpt_map_pte(pt, &ptes, base, 1, 0x20));
+	EXPECT_EQ(-EINVAL, hmm_dax_devpt_ptes_get(pt, VA_END, &ptes,
+						  GFP_KERNEL));
+	EXPECT_EQ(512, pt->nr_leaves[HMM_DAX_PTE]);
 }
 
 /* Bad level, alignment, address or flags are -EINVAL and change nothing. */
@@ -124,7 +225,7 @@ TEST_F(devpt, map_bad_input)
 					     GFP_KERNEL));
 	EXPECT_EQ(-EINVAL, hmm_dax_devpt_map(pt, 0, 1ULL << 52, HMM_DAX_PTE,
 					     0, GFP_KERNEL));
-	EXPECT_EQ(1, pt->nr_nodes);
+	EXPECT_EQ(0, pt->nr_nodes);
 	EXPECT_EQ(0, pt->nr_leaves[HMM_DAX_PTE]);
 }
 
@@ -146,7 +247,7 @@ TEST_F(devpt, unmap_splits)
 	EXPECT_EQ(0, pt->nr_leaves[HMM_DAX_PUD]);
 	EXPECT_EQ(511, pt->nr_leaves[HMM_DAX_PMD]);
 	EXPECT_EQ(511, pt->nr_leaves[HMM_DAX_PTE]);
-	EXPECT_EQ(4, pt->nr_nodes);
+	EXPECT_EQ(3, pt->nr_nodes);
 	EXPECT_FALSE(hmm_dax_devpt_lookup(pt, SZ_1G + SZ_2M + SZ_4K, &leaf));
 	expect_leaf(_metadata, pt, SZ_1G + SZ_2M, SZ_1G + SZ_2M, base + 512,
 		    HMM_DAX_PTE);
@@ -177,7 +278,7 @@ TEST_F(devpt, unmap_whole_without_memory)
 	expect_leaf(_metadata, pt, 2 * SZ_2M, 2 * SZ_2M, 1024, HMM_DAX_PMD);
 }
 
-/* Unmapping everything frees every node but the root. */
+/* Unmapping everything frees every node, the root too. */
 TEST_F(devpt, unmap_all_frees_nodes)
 {
 	struct hmm_dax_devpt *pt = &self->pt;
@@ -188,8 +289,8 @@ TEST_F(devpt, unmap_all_frees_nodes)
 	ASSERT_EQ(0, hmm_dax_devpt_map(pt, VA_END - SZ_2M, 512, HMM_DAX_PMD,
 				       0, GFP_KERNEL));
 	hmm_dax_devpt_unmap(pt, 0, ~0ULL, GFP_KERNEL, &self->zap);
-	EXPECT_EQ(1, pt->nr_nodes);
-	EXPECT_EQ(1, unit_live_allocs);
+	EXPECT_EQ(0, pt->nr_nodes);
+	EXPECT_EQ(0, unit_live_allocs);
 	EXPECT_EQ(1, self->zap.leaves[HMM_DAX_PTE]);
 	EXPECT_EQ(1, self->zap.leaves[HMM_DAX_PMD]);
 	EXPECT_EQ(1, self->zap.leaves[HMM_DAX_PUD]);
@@ -202,9 +303,11 @@ TEST_F(devpt, unmap_frees_empty_nodes)
 {
 	struct hmm_dax_devpt *pt = &self->pt;
 
+	ASSERT_EQ(0, hmm_dax_devpt_map(pt, 0, 0x40000, HMM_DAX_PUD, 0,
+				       GFP_KERNEL));
 	ASSERT_EQ(0, hmm_dax_devpt_map(pt, SZ_1G + SZ_4K, 3, HMM_DAX_PTE, 0,
 				       GFP_KERNEL));
-	EXPECT_EQ(4, pt->nr_nodes);
+	EXPECT_EQ(3, pt->nr_nodes);
 	hmm_dax_devpt_unmap(pt, SZ_1G, SZ_1G + 2 * SZ_4K, GFP_KERNEL,
 			    &self->zap);
 	EXPECT_EQ(1, self->zap.leaves[HMM_DAX_PTE]);
@@ -238,10 +341,11 @@ TEST_F(devpt, map_replaces_subtree)
 				       GFP_KERNEL));
 	ASSERT_EQ(0, hmm_dax_devpt_map(pt, SZ_2M + SZ_4K, 2, HMM_DAX_PTE, 0,
 				       GFP_KERNEL));
-	EXPECT_EQ(4, pt->nr_nodes);
+	EXPECT_EQ(1, pt->nr_nodes);
+	/* the root grows to PMD height, and the PTE node goes */
 	ASSERT_EQ(0, hmm_dax_devpt_map(pt, SZ_2M, 512, HMM_DAX_PMD, 0,
 				       GFP_KERNEL));
-	EXPECT_EQ(3, pt->nr_nodes);
+	EXPECT_EQ(1, pt->nr_nodes);
 	EXPECT_EQ(0, pt->nr_leaves[HMM_DAX_PTE]);
 	EXPECT_EQ(1, pt->nr_leaves[HMM_DAX_PMD]);
 	expect_leaf(_metadata, pt, SZ_2M + SZ_4K, SZ_2M, 512, HMM_DAX_PMD);
@@ -294,9 +398,11 @@ TEST_F(devpt, walk)
 
 /*
  * Random maps and unmaps in a 4 GiB window agree, page by page, with a flat
- * model, and the leaf counters add up to the pages mapped.
+ * model, and the leaf counters add up to the pages mapped.  The window
+ * straddles a 512 GiB boundary, so the root grows to the top and goes when
+ * the window empties.
  */
-#define WIN_BASE	0x10000000000ULL	/* 1 TiB */
+#define WIN_BASE	(0x10000000000ULL - 2 * SZ_1G)	/* 1 TiB - 2 GiB */
 #define WIN_PAGES	(4 * SZ_1G / SZ_4K)
 
 struct model_check {

@@ -33,6 +33,32 @@
 
 #define HMM_DAX_INJECT_PARAM	"/sys/module/hmm_dax/parameters/fault_inject"
 
+/* Ranges up to this are compared byte by byte whole. */
+#define HMM_DAX_FULL_CHECK	(64UL << 20)
+#define HMM_DAX_WINDOW		(2UL << 20)
+
+/*
+ * The windows of a range that byte comparisons look at: all of it up to
+ * HMM_DAX_FULL_CHECK, else its first, middle and last 2 MiB (1 GiB is too
+ * much to compare at every step under TCG; the pfns and the audit still
+ * cover every page).  Returns how many, at @off[], each @wlen long.
+ */
+static inline unsigned int hmm_dax_windows(unsigned long len,
+					   unsigned long off[3],
+					   unsigned long *wlen)
+{
+	if (len <= HMM_DAX_FULL_CHECK) {
+		off[0] = 0;
+		*wlen = len;
+		return 1;
+	}
+	off[0] = 0;
+	off[1] = (len / 2) & ~(HMM_DAX_WINDOW - 1);
+	off[2] = len - HMM_DAX_WINDOW;
+	*wlen = HMM_DAX_WINDOW;
+	return 3;
+}
+
 /*
  * Kernel log lines that report something wrong: oopses, BUG and WARNING
  * splats, the page-table and page-state reports of mm, and what KASAN,
