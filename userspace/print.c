@@ -166,12 +166,13 @@ void out_progress(const char *fmt, ...)
 	va_list ap;
 	long s;
 
-	if (out_progress_mode == PROGRESS_NONE ||
-	    (!*fmt && out_progress_mode == PROGRESS_LINES))
+	if (out_progress_mode == PROGRESS_NONE)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (!*msg && out_progress_mode == PROGRESS_LINES)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	s = now.tv_sec - out_start.tv_sec;
 	if (out_progress_mode == PROGRESS_LINES) {
@@ -179,7 +180,7 @@ void out_progress(const char *fmt, ...)
 		return;
 	}
 	printf("\r\033[K");
-	if (*fmt) {
+	if (*msg) {
 		printf("%s %ld:%02ld", msg, s / 60, s % 60);
 		fflush(stdout);
 	}
