@@ -121,19 +121,19 @@ SELFTEST_HDR := kernel/hmm_dax_uapi.h selftests/known_bugs.h \
 	$(B)/include/kselftest_harness.h
 $(B)/selftests/hmm_dax_tests: selftests/hmm_dax_tests.c $(SELFTEST_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SELFTEST_WARN) -I$(B)/include -o $@ $<
+	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Ikernel -I$(B)/include -o $@ $<
 
 # The table of known kernel bugs, for the shell tests, and the kernel
 # log's check against it.
 $(B)/selftests/known_bug: selftests/known_bug.c selftests/known_bugs.h \
 		userspace/lib/hmm_dax_helpers.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -Ikernel -o $@ $<
 
 $(B)/selftests/kernel_log: selftests/kernel_log.c selftests/known_bugs.h \
 		userspace/lib/hmm_dax_helpers.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -Ikernel -o $@ $<
 
 # A kselftest collection, as `make -C tools/testing/selftests install` makes
 # one: run_kselftest.sh, kselftest-list.txt and the hmm_dax collection.
@@ -171,7 +171,7 @@ $(B)/unit/devpt_test: selftests/unit/devpt_test.c kernel/hmm_dax_devpt.c \
 # The suite's harness rules, on the host (selftests/unit/harness_test.c).
 $(B)/unit/harness_test: selftests/unit/harness_test.c $(SELFTEST_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SELFTEST_WARN) -I$(B)/include -o $@ $<
+	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Ikernel -I$(B)/include -o $@ $<
 
 # Host unit tests: TAP, summarised like a guest run.
 unit: $(B)/unit/uapi_test $(B)/unit/devpt_test $(B)/unit/harness_test \

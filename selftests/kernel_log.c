@@ -16,6 +16,7 @@
  * when one is not, 2 when the log cannot be read whole (records were
  * overwritten before they were read: boot with a larger log_buf_len).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -11,6 +11,7 @@
  *
  * Exit 2 on a usage error or an ID the table does not have.
  */
+#define _GNU_SOURCE
 #include <stdlib.h>
 
 #include "known_bugs.h"

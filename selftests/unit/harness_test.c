@@ -12,6 +12,7 @@
  *   mirror.devdax_1g.*   named by known_bugs.h: XFAIL when they fail on a
  *                        kernel an entry covers, XPASS when they pass there
  */
+#define _GNU_SOURCE
 #include "../hmm_dax_harness.h"
 
 TEST(expect_then_skip)

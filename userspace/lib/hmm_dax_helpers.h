@@ -2,7 +2,10 @@
 /*
  * hmm_dax_helpers.h - helpers the hmm-dax tool and the kselftest suite
  * share, header-only (no harness, no json-c), so that both judge the same
- * things by the same rule.
+ * things by the same rule and name them by the same words: the names of
+ * leaf levels and events, aligned mappings, a file's extent flags and its
+ * DAX flag, the byte-comparison windows, the race window, and the marks in
+ * the kernel log.
  *
  * Marks: each test, compare scenario, fuzz run and shell test writes
  * "hmm-dax: WHAT" to the kernel log before it runs, with
@@ -23,13 +26,144 @@
 #ifndef _HMM_DAX_HELPERS_H
 #define _HMM_DAX_HELPERS_H
 
+#ifndef _GNU_SOURCE
+#error "hmm_dax_helpers.h needs _GNU_SOURCE (statx()) before the first #include"
+#endif
+
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+
+#include "hmm_dax_uapi.h"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* ---- the words for the uapi's values, in the tool and the suite alike ---- */
+
+/* A leaf level's name: "4K", "2M" or "1G" ("?" for another value). */
+static inline const char *hmm_dax_level_str(unsigned int level)
+{
+	static const char * const names[HMM_DAX_NR_LEVELS] = {
+		"4K", "2M", "1G",
+	};
+
+	return level < HMM_DAX_NR_LEVELS ? names[level] : "?";
+}
+
+/* An mmu_notifier_event's name (HMM_DAX_EV_*): "unmap", "clear", ... */
+static inline const char *hmm_dax_event_str(unsigned int event)
+{
+	static const char * const names[] = {
+		[HMM_DAX_EV_UNMAP] = "unmap",
+		[HMM_DAX_EV_CLEAR] = "clear",
+		[HMM_DAX_EV_PROTECTION_VMA] = "protection-vma",
+		[HMM_DAX_EV_PROTECTION_PAGE] = "protection-page",
+		[HMM_DAX_EV_SOFT_DIRTY] = "soft-dirty",
+		[HMM_DAX_EV_RELEASE] = "release",
+		[HMM_DAX_EV_MIGRATE] = "migrate",
+		[HMM_DAX_EV_EXCLUSIVE] = "exclusive",
+	};
+
+	return event < ARRAY_SIZE(names) && names[event] ?
+	       names[event] : "?";
+}
+
+/* ---- mappings and files ---- */
+
+/*
+ * mmap() @len bytes of @fd at @off to an address aligned to @align: reserve
+ * @len + @align bytes of PROT_NONE, map over the aligned part with
+ * MAP_FIXED and give back the rest.  @fd < 0 with MAP_ANONYMOUS in @flags
+ * maps anonymous memory.  MAP_FAILED and errno on failure.
+ */
+static inline void *hmm_dax_mmap_aligned(size_t len, size_t align, int prot,
+					 int flags, int fd, off_t off)
+{
+	char *res, *a, *p;
+	int err;
+
+	res = mmap(NULL, len + align, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	a = (char *)(((uintptr_t)res + align - 1) & ~(align - 1));
+	p = mmap(a, len, prot, flags | MAP_FIXED, fd, off);
+	if (p == MAP_FAILED) {
+		err = errno;
+		munmap(res, len + align);
+		errno = err;
+		return MAP_FAILED;
+	}
+	if (a > res)
+		munmap(res, a - res);
+	if (res + align > a)
+		munmap(a + len, res + align - a);
+	return a;
+}
+
+/* FIEMAP flags of the extent holding byte @off of @fd, or -errno. */
+static inline long hmm_dax_extent_flags(int fd, unsigned long off)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent fe;
+	} x = {
+		.fm.fm_start = off,
+		.fm.fm_length = 4096,
+		.fm.fm_extent_count = 1,
+	};
+
+	if (ioctl(fd, FS_IOC_FIEMAP, &x.fm))
+		return -errno;
+	if (!x.fm.fm_mapped_extents || x.fe.fe_logical > off)
+		return -ENOENT;
+	return x.fe.fe_flags;
+}
+
+/* Whether the file is DAX now (statx): 1, 0, or -errno. */
+static inline int hmm_dax_fd_is_dax(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return -errno;
+	return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+/* The file's FS_XFLAG_DAX: 1, 0, or -errno. */
+static inline int hmm_dax_xflag_dax(int fd)
+{
+	struct fsxattr fa;
+
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fa))
+		return -errno;
+	return !!(fa.fsx_xflags & FS_XFLAG_DAX);
+}
+
+/* Set or clear the file's FS_XFLAG_DAX: 0 or -errno. */
+static inline int hmm_dax_set_xflag_dax(int fd, bool on)
+{
+	struct fsxattr fa;
+
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fa))
+		return -errno;
+	fa.fsx_xflags = on ? fa.fsx_xflags | FS_XFLAG_DAX :
+			     fa.fsx_xflags & ~FS_XFLAG_DAX;
+	return ioctl(fd, FS_IOC_FSSETXATTR, &fa) ? -errno : 0;
+}
 
 #define HMM_DAX_INJECT_PARAM	"/sys/module/hmm_dax/parameters/fault_inject"
 
@@ -80,8 +214,7 @@ static inline bool hmm_dax_is_kernel_report(const char *line)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(hmm_dax_kernel_reports) /
-			sizeof(hmm_dax_kernel_reports[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(hmm_dax_kernel_reports); i++)
 		if (strstr(line, hmm_dax_kernel_reports[i]))
 			return true;
 	return false;
