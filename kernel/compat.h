@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * compat.h - every difference between the kernels hmm_dax builds for
- * (Debian's 6.1, 6.12 and sid's newest, and kernels built by users).
+ * (Debian's 6.1, 6.12, sid's 7.2, trixie-backports' 7.3, and kernels built
+ * by users).
  *
  * Nothing else in the module tests LINUX_VERSION_CODE or kernel config.
  */
@@ -91,8 +92,28 @@ static inline void hmm_dax_compat_check(void)
 }
 
 /*
- * hmm_range_fault() is called with mmap_read_lock() held on every kernel
- * here, 7.2 included; hmm_range_fault_unlocked_timeout() is not in 7.2.
+ * hmm_range_fault_unlocked_timeout() (7.3): the entry point for a caller
+ * that does not hold mmap_lock.  It takes the lock itself, lets a fault
+ * handler drop it (7.3 moved page-fault handling out of the page walk),
+ * re-reads range->notifier_seq and restarts internally, and returns
+ * -EBUSY once @timeout jiffies of retries have passed.  Before 7.3 only
+ * hmm_range_fault() under mmap_read_lock() exists: HMM_DAX_MIRROR_UNLOCKED
+ * is refused there with -EOPNOTSUPP.
  */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0)
+#define HMM_DAX_HAVE_UNLOCKED	1
+static inline int hmm_dax_hmm_range_fault_unlocked(struct hmm_range *range,
+						   unsigned long timeout)
+{
+	return hmm_range_fault_unlocked_timeout(range, timeout);
+}
+#else
+#define HMM_DAX_HAVE_UNLOCKED	0
+static inline int hmm_dax_hmm_range_fault_unlocked(struct hmm_range *range,
+						   unsigned long timeout)
+{
+	return -EOPNOTSUPP;
+}
+#endif
 
 #endif /* _HMM_DAX_COMPAT_H */

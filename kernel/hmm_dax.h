@@ -101,6 +101,7 @@ struct hmm_dax_mirror {
 	u64 ev_lost;
 	atomic64_t nonblock_busy;
 	bool show_pfns;
+	bool unlocked;		/* the entry point: HMM_DAX_MIRROR_UNLOCKED */
 	struct mem_cgroup *memcg;
 	struct dentry *debugfs;
 };

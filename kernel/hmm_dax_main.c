@@ -134,9 +134,13 @@ static int hmm_dax_ioc_mirror(struct hmm_dax_mirror *m, struct hmm_dax_range *r)
 
 	if (ret)
 		return ret;
-	if (r->flags & ~(HMM_DAX_MIRROR_WRITE | HMM_DAX_MIRROR_SNAPSHOT))
+	if (r->flags & ~(HMM_DAX_MIRROR_WRITE | HMM_DAX_MIRROR_SNAPSHOT |
+			 HMM_DAX_MIRROR_UNLOCKED))
 		return hmm_dax_bad(-EINVAL, "mirror: unknown flags %#x",
 				   r->flags);
+	if ((r->flags & HMM_DAX_MIRROR_UNLOCKED) && !HMM_DAX_HAVE_UNLOCKED)
+		return hmm_dax_bad(-EOPNOTSUPP,
+				   "mirror: UNLOCKED: no hmm_range_fault_unlocked_timeout() in this kernel");
 	if ((r->flags & HMM_DAX_MIRROR_WRITE) &&
 	    (r->flags & HMM_DAX_MIRROR_SNAPSHOT))
 		return hmm_dax_bad(-EINVAL, "mirror: flags WRITE and SNAPSHOT");
@@ -245,7 +249,8 @@ static long hmm_dax_ioctl(struct file *file, unsigned int cmd,
 	default:
 		return -ENOTTY;
 	}
-	BUILD_BUG_ON(sizeof(u) > 256);
+	/* on the stack: the largest, struct hmm_dax_stats, is 264 bytes */
+	BUILD_BUG_ON(sizeof(u) > 320);
 	if ((_IOC_DIR(cmd) & _IOC_WRITE) &&
 	    copy_from_user(&u, uarg, _IOC_SIZE(cmd)))
 		return -EFAULT;

@@ -8,6 +8,8 @@
  *
  *   seq = mmu_interval_read_begin()
  *   mmap_read_lock; hmm_range_fault(chunk); mmap_read_unlock   -EBUSY: again
+ *     (or, HMM_DAX_MIRROR_UNLOCKED on 7.3: the VMA checked under the lock,
+ *     then hmm_range_fault_unlocked_timeout(chunk), which locks itself)
  *   mutex_lock(table)
  *   mmu_interval_read_retry(seq)?                    yes: unlock, again
  *   install leaves at the CPU's mapping order; mutex_unlock
@@ -273,8 +275,89 @@ static const char *hmm_dax_vma_refused(const struct vm_area_struct *vma,
 	return NULL;
 }
 
+/*
+ * Clip @range to the VMA at its start, which a device must be allowed to
+ * mirror (hmm_dax_vma_refused()), and note its bounds in @vma; nothing to
+ * do without @vma.  Under mmap_read_lock().  0 or a negative errno.
+ */
+static int hmm_dax_clip_vma(struct hmm_dax_mirror *m, struct hmm_range *range,
+			    unsigned long end, struct hmm_dax_vma *vma)
+{
+	struct vm_area_struct *v;
+	const char *why = "no VMA";
+	int ret = -EFAULT;
+
+	if (!vma)
+		return 0;
+	v = vma_lookup(m->mm, range->start);
+	if (v)
+		why = hmm_dax_vma_refused(v, &ret);
+	if (ret) {
+		pr_debug("%s: fault: %s at %#lx\n", current->comm, why,
+			 range->start);
+		return ret;
+	}
+	vma->start = v->vm_start;
+	vma->end = v->vm_end;
+	range->end = min_t(unsigned long, end, v->vm_end);
+	return 0;
+}
+
+/*
+ * One try through the locked entry point: the sequence, then the VMA and
+ * hmm_range_fault() under one mmap_read_lock().
+ */
+static int hmm_dax_fault_locked(struct hmm_dax_mirror *m,
+				struct hmm_range *range, unsigned long end,
+				struct hmm_dax_vma *vma, u64 *ns)
+{
+	u64 t0;
+	int ret;
+
+	range->notifier_seq = mmu_interval_read_begin(&m->notifier);
+	mmap_read_lock(m->mm);
+	ret = hmm_dax_clip_vma(m, range, end, vma);
+	if (!ret) {
+		t0 = ktime_get_ns();
+		ret = hmm_range_fault(range);
+		*ns += ktime_get_ns() - t0;
+	}
+	mmap_read_unlock(m->mm);
+	return ret;
+}
+
+/*
+ * One try through the unlocked entry point (7.3): the VMA is checked under
+ * a lock of its own, then hmm_range_fault_unlocked_timeout() takes
+ * mmap_lock itself and may drop it in a fault, re-reading the sequence as
+ * it restarts.  The sequence read before the VMA check is the one the
+ * caller re-checks, so that any invalidation since the check retries.
+ */
+static int hmm_dax_fault_unlocked(struct hmm_dax_mirror *m,
+				  struct hmm_range *range, unsigned long end,
+				  struct hmm_dax_vma *vma, u64 *ns,
+				  unsigned long timeout)
+{
+	unsigned long seq = mmu_interval_read_begin(&m->notifier);
+	u64 t0;
+	int ret;
+
+	mmap_read_lock(m->mm);
+	ret = hmm_dax_clip_vma(m, range, end, vma);
+	mmap_read_unlock(m->mm);
+	if (ret)
+		return ret;
+	t0 = ktime_get_ns();
+	ret = hmm_dax_hmm_range_fault_unlocked(range,
+					       max_t(long, timeout - jiffies, 1));
+	*ns += ktime_get_ns() - t0;
+	range->notifier_seq = seq;
+	return ret;
+}
+
 /**
- * hmm_dax_range_fault() - hmm_range_fault() with the sequence-retry protocol
+ * hmm_dax_range_fault() - fault a range with the sequence-retry protocol,
+ * through the mirror's entry point (@m->unlocked)
  * @m: the mirror
  * @range: start, end, hmm_pfns and default_flags set; end may be lowered
  *	   to the end of the VMA when @vma is given
@@ -291,12 +374,10 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 {
 	unsigned long timeout = jiffies + msecs_to_jiffies(HMM_DAX_RETRY_MS);
 	unsigned long end = range->end, faults = 0, retries = 0;
+	bool unlocked = READ_ONCE(m->unlocked);
 	int ret;
 
 	for (;;) {
-		struct vm_area_struct *v;
-		u64 t0;
-
 		ret = -EBUSY;
 		if (time_after(jiffies, timeout))
 			break;
@@ -306,29 +387,12 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 		memset(range->hmm_pfns, 0,
 		       ((end - range->start) >> PAGE_SHIFT) *
 		       sizeof(*range->hmm_pfns));
-		range->notifier_seq = mmu_interval_read_begin(&m->notifier);
-		mmap_read_lock(m->mm);
-		if (vma) {
-			const char *why = "no VMA";
-
-			v = vma_lookup(m->mm, range->start);
-			ret = -EFAULT;
-			if (v)
-				why = hmm_dax_vma_refused(v, &ret);
-			if (ret) {
-				mmap_read_unlock(m->mm);
-				pr_debug("%s: fault: %s at %#lx\n", current->comm,
-					 why, range->start);
-				break;
-			}
-			vma->start = v->vm_start;
-			vma->end = v->vm_end;
-			range->end = min_t(unsigned long, end, v->vm_end);
-		}
-		t0 = ktime_get_ns();
-		ret = hmm_range_fault(range);
-		r->fault_ns += ktime_get_ns() - t0;
-		mmap_read_unlock(m->mm);
+		if (unlocked)
+			ret = hmm_dax_fault_unlocked(m, range, end, vma,
+						     &r->fault_ns, timeout);
+		else
+			ret = hmm_dax_fault_locked(m, range, end, vma,
+						   &r->fault_ns);
 		faults++;
 		if (ret == -EBUSY) {
 			retries++;
@@ -351,6 +415,8 @@ int hmm_dax_range_fault(struct hmm_dax_mirror *m, struct hmm_range *range,
 	if (ret)
 		mutex_lock(&m->lock);
 	m->stats.faults += faults;
+	if (unlocked)
+		m->stats.faults_unlocked += faults;
 	m->stats.retries += retries;
 	if (ret)
 		mutex_unlock(&m->lock);
@@ -624,6 +690,7 @@ int hmm_dax_mirror(struct hmm_dax_mirror *m, struct hmm_dax_range *r)
 	mutex_lock(&m->lock);
 	m->stats.mirrors++;
 	mutex_unlock(&m->lock);
+	WRITE_ONCE(m->unlocked, r->flags & HMM_DAX_MIRROR_UNLOCKED);
 	ret = hmm_dax_check_vmas(m->mm, r->addr, r->addr + r->len);
 	if (ret)
 		return ret;

@@ -49,7 +49,9 @@
  *	-E2BIG	a request larger than its HMM_DAX_MAX_* limit;
  *	-EPERM	a device write to memory the CPU maps read-only;
  *	-EBUSY	invalidations kept the range changing for longer than the
- *		driver's retry timeout.
+ *		driver's retry timeout;
+ *	-EOPNOTSUPP HMM_DAX_MIRROR_UNLOCKED on a kernel without
+ *		hmm_range_fault_unlocked_timeout() (before 7.3).
  * The pfns of leaves, audit reports and events are 0 (and
  * HMM_DAX_LEAF_PFN_HIDDEN is set) unless the file was opened with
  * CAP_SYS_ADMIN, as for /proc/PID/pagemap.
@@ -84,9 +86,16 @@
 #define HMM_DAX_MAX_AUDIT	0x10000	/* reports per HMM_DAX_AUDIT */
 #define HMM_DAX_EVENT_LOG	256		/* events the log holds */
 
-/* struct hmm_dax_range.flags */
+/*
+ * struct hmm_dax_range.flags.  HMM_DAX_MIRROR_UNLOCKED mirrors through
+ * hmm_range_fault_unlocked_timeout() (7.3), which takes mmap_lock itself,
+ * instead of hmm_range_fault() under mmap_read_lock(); the mirror's demand
+ * faults and audits then take the same entry point, until the next
+ * HMM_DAX_MIRROR.  -EOPNOTSUPP where the kernel has no such call.
+ */
 #define HMM_DAX_MIRROR_WRITE	0x1	/* fault for write */
 #define HMM_DAX_MIRROR_SNAPSHOT	0x2	/* do not fault */
+#define HMM_DAX_MIRROR_UNLOCKED	0x4	/* the unlocked entry point */
 
 /**
  * struct hmm_dax_range - HMM_DAX_MIRROR
@@ -183,7 +192,8 @@ struct hmm_dax_access {
  * @peak_bytes: (out) most memory the mirror held at once (table and
  *		transient buffers)
  * @mirrors: (out) mirror requests, demand faults included
- * @faults: (out) hmm_range_fault() calls
+ * @faults: (out) calls of either entry point (hmm_range_fault() or
+ *	    hmm_range_fault_unlocked_timeout())
  * @retries: (out) -EBUSY or sequence retries
  * @installed: (out) leaves installed, per level
  * @invalidations: (out) notifier callbacks
@@ -200,6 +210,8 @@ struct hmm_dax_access {
  * @events_lost: (out) log entries dropped because the log was full
  * @pgmap_gets: (out) module-wide get_dev_pagemap() references taken
  * @pgmap_puts: (out) module-wide references dropped; equal at rest
+ * @faults_unlocked: (out) of @faults, those through
+ *		     hmm_range_fault_unlocked_timeout()
  */
 struct hmm_dax_stats {
 	__u64 id;
@@ -224,6 +236,7 @@ struct hmm_dax_stats {
 	__u64 events_lost;
 	__u64 pgmap_gets;
 	__u64 pgmap_puts;
+	__u64 faults_unlocked;
 };
 
 /* struct hmm_dax_event.event: the kernel's enum mmu_notifier_event. */
