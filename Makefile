@@ -7,24 +7,26 @@ HMM_DAX_CACHE ?= /var/cache/hmm-dax
 export HMM_DAX_CACHE
 
 B := build
-KERNELS_ALL := 6.1 6.12 newest
-# Kernels to build and test: KVER=ALIAS|VERSION for one, else every kernel
-# that is set up (make deps sets up all three).
+# Kernels to build and test (scripts/kernels.sh): KVER=ALIAS|VERSION for
+# one, else every lane that is set up, one per version (make deps sets up
+# 6.1, 6.12, sid's 7.2 and newest, trixie-backports' 7.3).
+ALIASES := 6.1 6.12 sid newest next
 KVER ?=
 K := scripts/kernels.sh
-installed = $(shell . ./$(K); for k in $(KERNELS_ALL); do \
-		kernel_version $$k >/dev/null && echo $$k; done)
-# KERNEL=PATH: your own kernel, a built tree or a bzImage whose modules
-# MODULES=DIR holds (an INSTALL_MOD_PATH tree).  make, make check and
-# make demo then build for it and run on it alone.
+installed = $(shell . ./$(K); kernel_lanes)
+# KERNEL=ALIAS: that kernel alone (KERNEL=next: experimental's release
+# candidate, opt-in).  KERNEL=PATH: your own kernel, a built tree or a
+# bzImage whose modules MODULES=DIR holds (an INSTALL_MOD_PATH tree).
+# make, make check and make demo then build for it and run on it alone.
 KERNEL ?=
 MODULES ?=
-OWN := $(if $(filter-out 6.1 6.12 newest all,$(KERNEL)),$(abspath $(KERNEL)))
+OWN := $(if $(filter-out $(ALIASES) all,$(KERNEL)),$(abspath $(KERNEL)))
+ALIAS := $(filter $(ALIASES),$(KERNEL))
 ifneq ($(MODULES),)
 export HMM_DAX_MODULES := $(abspath $(MODULES))
 endif
-KERNELS = $(or $(OWN),$(KVER),$(installed))
-CHECK_KERNELS = $(or $(OWN),$(KERNELS_ALL))
+KERNELS = $(or $(OWN),$(KVER),$(ALIAS),$(installed))
+CHECK_KERNELS = $(or $(OWN),$(ALIAS),$(installed))
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
@@ -37,6 +39,7 @@ MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps modules userspace selftests selftests-install unit testbed \
 	check guest-check knob-proof check-debug check-debug-proof matrix \
+	reproducers kselftest-tree kselftest-check lava \
 	demo bench peer install checkpatch clean help
 
 all: modules peer userspace selftests
@@ -44,16 +47,21 @@ all: modules peer userspace selftests
 help:
 	@echo 'make deps         install everything needed (root, apt)'
 	@echo 'make              module for every set-up kernel, tool, selftests'
-	@echo 'make KVER=6.12    the module for one kernel (6.1, 6.12, newest or a version)'
+	@echo 'make KVER=6.12    the module for one kernel (6.1, 6.12, sid, newest, next or a version)'
 	@echo 'make demo         boot the guest, compare device and CPU views on every target'
 	@echo 'make bench        boot each kernel, time mirroring against size and test_hmm'
 	@echo 'make install      tool, library, header, man page, module (DESTDIR, PREFIX)'
 	@echo 'make check        deps, build, host unit tests, guest suite on every kernel'
+	@echo 'make check KERNEL=next  the same on experimental'"'"'s release candidate'
 	@echo 'make check KERNEL=PATH [MODULES=DIR]'
 	@echo '                  the same on your own kernel (a built tree or a bzImage)'
 	@echo 'make check-debug  the suite and the tool on a KASAN/lockdep/kmemleak kernel'
 	@echo 'make check-debug-proof  show that check-debug fails on a leak'
 	@echo 'make matrix       compare on every target and kernel: JSON and HTML report'
+	@echo 'make reproducers  the kernel findings reproduced on every kernel: a table'
+	@echo 'make kselftest-tree KDIR=PATH  the suite as tools/testing/selftests/hmm_dax'
+	@echo 'make kselftest-check  that target in the 6.12 tree, run as KernelCI runs it'
+	@echo 'make lava         the LAVA job, run with lava-run (Documentation/ci.rst)'
 	@echo 'make checkpatch   kernel style check of the module'
 
 deps:
@@ -86,7 +94,7 @@ TOOL_CFLAGS := $(shell pkg-config --cflags libdrm 2>/dev/null || \
 	echo -I/usr/include/libdrm)
 USER_CFLAGS = $(CFLAGS) $(WARN) -Ikernel -Iuserspace/lib
 
-$(B)/lib/%.o: userspace/lib/%.c $(LIB_HDR)
+$(B)/lib/%.o: userspace/lib/%.c $(LIB_HDR) userspace/lib/hmm_dax_helpers.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
 
@@ -103,7 +111,8 @@ $(B)/lib/libhmmdax.a: $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
 	$(AR) rcs $@ $^
 
 # bench.c speaks to the peer, lib/test_hmm.c, through its uapi header.
-$(B)/hmm-dax: $(TOOL_SRC) userspace/hmm-dax.h $(B)/lib/libhmmdax.a \
+$(B)/hmm-dax: $(TOOL_SRC) $(wildcard userspace/*.h) \
+		userspace/lib/hmm_dax_helpers.h $(B)/lib/libhmmdax.a \
 		$(B)/include/kselftest_harness.h
 	$(CC) $(USER_CFLAGS) $(TOOL_CFLAGS) -I$(B)/include -o $@ $(TOOL_SRC) \
 		$(B)/lib/libhmmdax.a $(TOOL_LIBS)
@@ -113,33 +122,44 @@ $(B)/include/kselftest_harness.h: scripts/linux-source.sh
 	./scripts/linux-source.sh $(B)/include
 	@touch $@
 
-selftests: $(B)/selftests/hmm_dax_tests $(B)/selftests/known_bug \
-	$(B)/selftests/kernel_log
-
 SELFTEST_HDR := kernel/hmm_dax_uapi.h selftests/known_bugs.h \
 	selftests/hmm_dax_harness.h userspace/lib/hmm_dax_helpers.h \
 	$(B)/include/kselftest_harness.h
-$(B)/selftests/hmm_dax_tests: selftests/hmm_dax_tests.c $(SELFTEST_HDR)
+
+# The suite's programs (selftests/suite.mk), and the program that tells
+# run_tests.sh which HMM entry points the kernel offers.
+include selftests/suite.mk
+$(SUITE_PROGS:%=$(B)/selftests/%): $(B)/selftests/%: selftests/%.c \
+		$(SUITE_HDRS) $(SELFTEST_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Ikernel -I$(B)/include -o $@ $<
+	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Ikernel -Iuserspace/lib \
+		-I$(B)/include -o $@ $<
+
+$(B)/selftests/entry_points: selftests/entry_points.c kernel/hmm_dax_uapi.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -Ikernel -o $@ $<
+
+selftests: $(SUITE_PROGS:%=$(B)/selftests/%) $(B)/selftests/known_bug \
+	$(B)/selftests/kernel_log $(B)/selftests/entry_points
 
 # The table of known kernel bugs, for the shell tests, and the kernel
 # log's check against it.
 $(B)/selftests/known_bug: selftests/known_bug.c selftests/known_bugs.h \
 		userspace/lib/hmm_dax_helpers.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -Ikernel -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -Ikernel -Iuserspace/lib -o $@ $<
 
 $(B)/selftests/kernel_log: selftests/kernel_log.c selftests/known_bugs.h \
 		userspace/lib/hmm_dax_helpers.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -Ikernel -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -Ikernel -Iuserspace/lib -o $@ $<
 
 # A kselftest collection, as `make -C tools/testing/selftests install` makes
 # one: run_kselftest.sh, kselftest-list.txt and the hmm_dax collection.
 INSTALL_PATH ?= $(CURDIR)/$(B)/kselftest
-KSFT_FILES := $(B)/selftests/hmm_dax_tests $(B)/selftests/known_bug \
-	$(B)/selftests/kernel_log selftests/run_tests.sh \
+KSFT_FILES := $(SUITE_PROGS:%=$(B)/selftests/%) $(B)/selftests/known_bug \
+	$(B)/selftests/kernel_log $(B)/selftests/entry_points selftests/suite.mk \
+	selftests/run_tests.sh \
 	selftests/knob_proof.sh selftests/hmm_dax_lib.sh selftests/settings \
 	selftests/config
 selftests-install: selftests
@@ -171,7 +191,7 @@ $(B)/unit/devpt_test: selftests/unit/devpt_test.c kernel/hmm_dax_devpt.c \
 # The suite's harness rules, on the host (selftests/unit/harness_test.c).
 $(B)/unit/harness_test: selftests/unit/harness_test.c $(SELFTEST_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Ikernel -I$(B)/include -o $@ $<
+	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Ikernel -Iuserspace/lib -I$(B)/include -o $@ $<
 
 # Host unit tests: TAP, summarised like a guest run.
 unit: $(B)/unit/uapi_test $(B)/unit/devpt_test $(B)/unit/harness_test \
@@ -194,12 +214,12 @@ guest-check:
 # that is no kernel, or a configuration without selftests/config, stops
 # here with the reason (exit 2).
 check:
-	./scripts/deps.sh
+	./scripts/deps.sh $(if $(filter next,$(ALIAS)),next)
 	$(if $(OWN),@selftests/vm/hmm-dax-vm --kernel $(OWN) --check >/dev/null)
-	$(MAKE) all KVER=
+	$(MAKE) all KVER=$(ALIAS)
 	@rm -f $(B)/check/*.sum
 	$(MAKE) unit
-	$(MAKE) guest-check $(if $(OWN),,TESTBED=1)
+	$(MAKE) guest-check $(if $(OWN)$(ALIAS),,TESTBED=1)
 	@./scripts/check-total.sh $(B)/check
 
 # The debug lane (Documentation/hmm-dax-kernel.rst): not part of make
@@ -216,7 +236,40 @@ check-debug-proof:
 # KERNEL=PATH): build/matrix/matrix.json and matrix.html, checked in
 # headless Chromium (a screenshot beside it).
 matrix: all
-	./scripts/matrix.sh $(B)/matrix '$(DEMO_TARGETS)' $(installed) $(OWN)
+	./scripts/matrix.sh $(B)/matrix '$(DEMO_TARGETS)' $(KERNELS)
+
+# The kernel findings as standalone reproducers (selftests/reproducers/),
+# each run in a guest of every set-up kernel (and KERNEL=PATH): one table,
+# finding by kernel (Documentation/reproducers.rst).
+REPRODUCERS := $(patsubst selftests/reproducers/%.c,$(B)/reproducers/%,\
+	$(wildcard selftests/reproducers/*.c))
+$(B)/reproducers/%: selftests/reproducers/%.c selftests/reproducers/repro.h \
+		kernel/hmm_dax_uapi.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+reproducers: modules $(REPRODUCERS)
+	./scripts/reproducers.sh $(B)/reproducers $(KERNELS)
+
+# The suite as a kselftest target of the kernel source tree KDIR
+# (tools/testing/selftests/hmm_dax; Documentation/ci.rst).
+kselftest-tree:
+	@test -n "$(KDIR)" || { echo "usage: make kselftest-tree KDIR=PATH" >&2; exit 2; }
+	./scripts/kselftest-tree.sh $(KDIR)
+
+# That target in the 6.12 tree hmm-dax builds, packed by its own
+# kselftest-gen_tar and run with run_kselftest.sh in the guest; its results
+# by KernelCI's rules beside make check's (run make check first).
+kselftest-check:
+	./scripts/deps.sh
+	./scripts/kselftest-check.sh $(B)/kselftest
+
+# The LAVA job (selftests/lava/job.yaml) run with Debian's lava-run on this
+# machine: LAVA's per-test results beside make check's (Documentation/
+# ci.rst).  Not part of make check.
+lava:
+	./scripts/deps.sh
+	./scripts/lava.sh $(B)/lava
 
 # The main job: compare --scenario all on every DAX target and two non-DAX
 # controls, in a guest of KERNEL (default 6.12), ending with one table.
@@ -230,11 +283,11 @@ DEMO_TARGETS := "$$HMM_DAX_EXT4/hmm-dax-demo" "$$HMM_DAX_XFS/hmm-dax-demo" \
 demo:
 	./scripts/demo.sh $(or $(OWN),$(KERNEL),6.12) '$(DEMO_TARGETS)'
 
-# make bench [KERNEL=6.1|6.12|newest]: hmm-dax bench in the guest on every
+# make bench [KERNEL=6.1|6.12|sid|newest|next]: hmm-dax bench in the guest on every
 # set-up kernel (or KERNEL), test_hmm beside it where the kernel allows;
 # JSON, table and plot in build/bench/.
 bench: all peer
-	./scripts/bench.sh $(B)/bench $(or $(KERNEL),$(KERNELS))
+	./scripts/bench.sh $(B)/bench $(KERNELS)
 
 # The benchmark's peer, lib/test_hmm.c, for the newest kernel.
 peer:
@@ -278,7 +331,8 @@ checkpatch: $(B)/include/kselftest_harness.h
 	$(call CHECKPATCH) -f $(filter-out kernel/compat.h kernel/hmm_dax_trace.h,\
 		$(wildcard kernel/*.[ch])) selftests/*.[ch] selftests/unit/*.c
 	$(call CHECKPATCH,$(,)$(CP_USER)) \
-		-f userspace/*.[ch] userspace/lib/*.[ch]
+		-f userspace/*.[ch] userspace/lib/*.[ch] \
+		selftests/reproducers/*.[ch]
 	$(call CHECKPATCH,$(,)$(CP_COMPAT)) \
 		-f kernel/compat.h
 	$(call CHECKPATCH,$(,)$(CP_TRACE)) \

@@ -5,9 +5,9 @@
 #
 # Build hmm_dax.ko with W=1 for one kernel into build/<version>/, warnings
 # being errors.  PATH is a kernel of your own (kernels.sh): the module
-# builds against its tree.  Debian's newest kernel is built inside the sid
-# chroot (its headers need sid's compiler), with the tree bound at the same
-# path.
+# builds against its tree.  Debian's chroot kernels (sid, newest, next)
+# are built inside their chroot (kernels.sh: headers need the compiler of
+# their own distribution), with the tree bound at the same path.
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,15 +47,33 @@ done
 cmd=(make -s -C "$(kernel_build "$alias")" M="$out" W=1 KCFLAGS=-Werror "$target")
 # Debian's headers ask modules_install to sign with a key they do not ship
 [ "$target" != modules_install ] || cmd+=(CONFIG_MODULE_SIG_ALL=)
-if [ "$root" = / ]; then
-	"${cmd[@]}"
-else
-	mkdir -p "$root$top"
-	# modules_install writes to INSTALL_MOD_PATH: bind it in too
-	dest=${INSTALL_MOD_PATH:-}
-	[ -z "$dest" ] || mkdir -p "$dest" "$root$dest"
+# A kernel whose headers cannot build the module is an error, with the
+# compiler the headers want beside the one that ran.
+build_failed() {
+	local want have
+
+	want=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"/\1/p' \
+		"$(kernel_config "$alias")" 2>/dev/null)
+	have=$(chroot_run "$root" gcc --version 2>/dev/null | head -n 1)
+	echo "build-module: hmm_dax.ko does not build for $kver in $root (headers built with '${want:-?}', compiler '${have:-none}')" >&2
+	exit 1
+}
+
+# chroot_run ROOT CMD...: CMD in ROOT with /proc, the tree bound at the
+# same path (and INSTALL_MOD_PATH too: modules_install writes there)
+chroot_run() {
+	local r=$1 dest=${INSTALL_MOD_PATH:-}
+	shift
+	if [ "$r" = / ]; then
+		"$@"
+		return
+	fi
+	mkdir -p "$r$top"
+	[ -z "$dest" ] || mkdir -p "$dest" "$r$dest"
 	unshare -m -- sh -c 'r=$1; t=$2; d=$3; shift 3
 		mount -t proc proc "$r/proc" && mount --bind "$t" "$r$t" &&
 		{ [ -z "$d" ] || mount --bind "$d" "$r$d"; } &&
-		exec chroot "$r" "$@"' sh "$root" "$top" "$dest" "${cmd[@]}"
-fi
+		exec chroot "$r" "$@"' sh "$r" "$top" "$dest" "$@"
+}
+
+chroot_run "$root" "${cmd[@]}" || build_failed

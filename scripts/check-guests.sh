@@ -44,7 +44,7 @@ for p in tool knobs suite; do
 		case $p in
 		tool) parts+=("$l-tool $k 1200 selftests/tool_tests.sh") ;;
 		knobs) parts+=("$l-knobs $k 900 selftests/knob_proof.sh") ;;
-		suite) parts+=("$l $k 900 selftests/run_tests.sh") ;;
+		suite) parts+=("$l $k 1800 selftests/run_tests.sh") ;;
 		esac
 	done
 done

@@ -7,7 +7,7 @@
 # module for KERNEL and the tool, boot a guest of KERNEL and run
 # `hmm-dax compare --scenario all` on TARGETS (as the guest's shell reads
 # them: the Makefile's DEMO_TARGETS, every DAX target and the non-DAX
-# controls), ending with one table.  KERNEL is 6.12, 6.1, newest, or the
+# controls), ending with one table.  KERNEL is 6.12, 6.1, sid, newest, or the
 # path of a kernel of your own.
 #
 # Each stage is named with the time since the start: on a terminal a line

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# deps.sh [demo [KERNEL]]
+# deps.sh [demo [KERNEL] | next]
 #
 # Install, through apt and only where missing, what hmm-dax needs on a
 # Debian 12 machine.
@@ -10,14 +10,19 @@
 # for the debug lane's kernel), the guest test bed's programs, the libraries
 # the tool links against, PoCL, Chromium for the matrix report's check,
 # kernel sources for the kselftest harness and the debug kernel, and the
-# three kernels with headers (bookworm's 6.1, bookworm-security's newest
-# 6.12, and sid's newest inside a debootstrap chroot kept in the cache
-# directory).
+# kernels with headers (kernels.sh): bookworm's 6.1 and bookworm-security's
+# newest 6.12 on the host; sid's kernel and trixie-backports' newest, each
+# inside a debootstrap chroot of its own distribution kept in the cache
+# directory (chroot.sh), of which newest is the newer.
 #
 # With demo (make demo): only what the demo needs - the tool's and the
 # module's build, QEMU, ndctl, the file-system tools, and the one kernel it
-# boots: KERNEL is 6.12 (the default), 6.1, newest, or a path (a kernel of
-# your own: no kernel is installed).
+# boots: KERNEL is 6.12 (the default), 6.1, sid, newest, or a path (a
+# kernel of your own: no kernel is installed).
+#
+# With next (make check KERNEL=next): experimental's release candidate into
+# the sid chroot when it is newer than newest; exit 4 with the reason when
+# it is not.
 #
 # Idempotent: a second run on a complete machine installs nothing.
 
@@ -32,7 +37,8 @@ profile=${1:-all}
 kernel=${2:-6.12}
 case "$profile" in
 all|demo) ;;
-*) die "usage: deps.sh [demo [KERNEL]]" ;;
+next) kernel=next ;;
+*) die "usage: deps.sh [demo [KERNEL] | next]" ;;
 esac
 
 # The demo: build the module and the tool (which takes a uapi header from
@@ -47,7 +53,7 @@ demo_pkgs=(
 )
 # Everything else make check, bench, matrix and the debug lane use.
 check_pkgs=(
-	perl flex bison libssl-dev zstd debootstrap
+	perl flex bison libssl-dev zstd debootstrap rsync
 	jq gnuplot-nox pocl-opencl-icd chromium
 	linux-source-6.1
 )
@@ -93,13 +99,15 @@ want_kernel() {
 }
 
 want_pkgs "${demo_pkgs[@]}"
-if [ "$profile" = all ]; then
+if [ "$profile" != demo ]; then
 	want_pkgs "${check_pkgs[@]}"
 	want_kernel 6.1
 	want_kernel 6.12
 else
 	want_kernel "$kernel"
-	[ "$kernel" != newest ] || want_pkgs debootstrap
+	case $kernel in
+	sid|newest) want_pkgs debootstrap ;;
+	esac
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -109,7 +117,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 		--no-install-recommends "${missing[@]}"
 fi
 
-# The newest kernel: sid's, built and booted from a minimal sid chroot.
-if [ "$profile" = all ] || [ "$kernel" = newest ]; then
-	"$here/sid-chroot.sh"
-fi
+# Sid's kernel and trixie-backports', each built and booted from a minimal
+# chroot of its distribution; newest is the newer of the two.
+case $profile/$kernel in
+all/*|*/newest|next/*)
+	"$here/chroot.sh" sid
+	"$here/chroot.sh" trixie
+	;;
+demo/sid)
+	"$here/chroot.sh" sid
+	;;
+esac
+[ "$profile" != next ] || exec "$here/chroot.sh" next

@@ -19,6 +19,9 @@ def cell:
 		 else "<br><span class=\"ev\">\(.events) event\(if .events == 1 then "" else "s" end)" +
 			(if .events > 0 then " (\(.event_kinds | kinds | esc))" else "" end) +
 			"</span>" end) +
+		(if .faults != null then
+			"<br><span class=\"ev\">\(.faults) faults, \(.retries) retries, \(.demand_faults) demand</span>"
+		 else "" end) +
 		(if .known != null then "<br><span class=\"known\">\(.known | esc)</span>" else "" end) +
 		(if .reason != "" then "<br><span class=\"why\">\(.reason | esc)</span>" else "" end) +
 		(if (.diverged_at | length) > 0 then
@@ -59,4 +62,13 @@ and the invalidation events the mirror saw.</p>
 	([$m.kernels[] | $r.cells[.label] | cell] | join("")) +
 	"<td class=\"diff\">\(if .differs then "&#9888; " + ([.differences[] | esc] | join("<br>")) else "" end)</td></tr>\n"
 ] | join("")) +
+"</table>\n<h2>Mirroring 1 GiB: fault_ns per kernel and entry point</h2>
+<table><tr><th>target</th><th>size</th>" +
+([$m.kernels[] | "<th>\(.label | esc)</th>"] | join("")) + "</tr>\n" +
+([($m.timing // [])[] | . as $t |
+	"<tr><td>\(.target | esc)</td><td>\(.size_MiB) MiB</td>" +
+	([$m.kernels[] | ($t.cells[.label] // null) |
+		if . == null then "<td class=\"missing\">not run</td>"
+		else "<td>\(.fault_ns) ns<br><small>\(.leaf) leaves, install \(.install_ns) ns</small></td>" end] |
+	 join("")) + "</tr>\n"] | join("")) +
 "</table></body></html>"

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # matrix.jq: the cross-kernel report from one `hmm-dax -j compare` per
-# kernel.  Input (jq -s): [{label, release, doc}] in kernel order.  Output:
-# {kernels, rows}; a row is a target and a scenario with a cell per kernel,
-# "differs" when the kernels' verdicts, leaf levels or invalidation events
-# are not all the same, and "differences" saying how.  A diverging cell
+# kernel and entry point (a column: "7.3", "7.3 unlocked").  Input (jq -s):
+# [{label, entry_point, release, doc, timing}] in column order.  Output:
+# {kernels, rows, timing}; a row is a target and a scenario with a cell per
+# column, "differs" when the columns' verdicts, leaf levels, invalidation
+# events, retries or demand faults are not all the same, and "differences"
+# saying how.  timing: per device-dax target, the 1 GiB mirror's fault_ns
+# and leaf level in each column (hmm-dax bench).  A diverging cell
 # whose kernel has a known bug (selftests/known_bugs.h) of that target and
 # scenario says so in "known"; it still diverges.
 
@@ -21,7 +24,10 @@ def cell($known; $target):
 		after: (steps | last | .levels | levels),
 		events: (.events // 0),
 		event_kinds: (.event_kinds // {}),
-		divergences: (.divergences // 0),
+		nr_divergences: (.nr_divergences // 0),
+		faults: (.faults // null),
+		retries: (.retries // null),
+		demand_faults: (.demand_faults // null),
 		reason: (.reason // ""),
 		diverged_at: ([(.steps // [])[] | .divergences[]? |
 			"\(.step): \(.what)"] | unique | .[0:3]),
@@ -41,7 +47,16 @@ def differ($name; f):
 
 . as $in |
 {
-	kernels: [$in[] | {label: .label, release: .release}],
+	kernels: [$in[] | {label: .label, release: .release,
+		entry_point: (.entry_point // "locked")}],
+	timing: [
+		($in[0].timing // [])[] | select(.not_applicable == null) |
+		{target, kind, size_MiB: .size} as $row |
+		$row + {cells: ([$in[] | .label as $k |
+			((.timing // [])[] | select(.target == $row.target and
+				.size == $row.size_MiB)) |
+			{($k): {fault_ns, install_ns, leaf}}] | add)}
+	],
 	rows: [
 		($in[0].doc.targets | to_entries[]) as $t |
 		($t.value.scenarios[] | .scenario) as $s |
@@ -51,7 +66,9 @@ def differ($name; f):
 		($cells | differ("verdict"; .verdict) +
 			differ("levels before"; .before) +
 			differ("levels after"; .after) +
-			differ("events"; .event_kinds | kinds)) as $d |
+			differ("events"; .event_kinds | kinds) +
+			differ("retries"; .retries) +
+			differ("demand faults"; .demand_faults)) as $d |
 		{
 			target: $t.value.label,
 			path: $t.value.target,

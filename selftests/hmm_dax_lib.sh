@@ -54,21 +54,76 @@ hmm_dax_program() {
 	fi
 }
 
-# hmm_dax_prepare: root, the module loaded (HMM_DAX_KO is loaded if set),
-# bin= the suite and kernel_log= the log checker.  Skips with the reason
+# hmm_dax_suite_progs [VAR]: the programs of the suite, one a line, in the
+# order they run: SUITE_PROGS of suite.mk (or VAR: SUITE_ENTRY_PROGS, those
+# run through every entry point), beside this script (in the source tree,
+# and in an installed collection).
+hmm_dax_suite_progs() {
+	local here var=${1:-SUITE_PROGS}
+
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	awk -v v="$var" '$1 == v && $2 == ":=" { on = 1; $1 = $2 = "" }
+		on { more = sub(/\\$/, ""); print; if (!more) exit }' \
+		"$here/suite.mk" 2>/dev/null | tr -s ' \t' '\n' | grep .
+}
+
+# hmm_dax_tests_of PROGRAM: the tests a program of the suite has, one a
+# line, as the harness names them (FIXTURE.VARIANT.TEST, or FIXTURE.TEST),
+# read from the columns of its -l.
+hmm_dax_tests_of() {
+	"$1" -l 2>&1 | awk '
+	function flush(i, j) {
+		for (j = 0; j < nt; j++) {
+			if (!nv)
+				print fixture "." tests[j]
+			for (i = 0; i < nv; i++)
+				print fixture "." vars[i] "." tests[j]
+		}
+		nv = nt = 0
+	}
+	/^# FIXTURE/ { next }
+	/^-----/ { flush(); next }
+	{
+		f = substr($0, 1, 20); v = substr($0, 22, 25); t = substr($0, 48)
+		gsub(/ /, "", f); gsub(/ /, "", v); gsub(/ /, "", t)
+		if (f != "")
+			fixture = f
+		if (v != "")
+			vars[nv++] = v
+		if (t != "")
+			tests[nt++] = t
+	}
+	END { flush() }'
+}
+
+# hmm_dax_prepare: root, the module loaded (HMM_DAX_KO, or module/hmm_dax.ko
+# beside this script, is loaded if it is not),
+# progs=() the programs of the suite in their order, bindir= the directory
+# that holds them all, kernel_log= the log checker.  Skips with the reason
 # otherwise.
 hmm_dax_prepare() {
-	local t=hmm_dax_tests
+	local p first
 
 	[ "$(id -u)" = 0 ] || skip "must be run as root"
+	# in a kernel tree's kselftest collection the module is in module/
+	if [ -z "${HMM_DAX_KO:-}" ]; then
+		HMM_DAX_KO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/module/hmm_dax.ko
+		[ -f "$HMM_DAX_KO" ] && export HMM_DAX_KO || unset HMM_DAX_KO
+	fi
 	if [ ! -e /sys/module/hmm_dax ]; then
 		if [ -z "${HMM_DAX_KO:-}" ] || [ ! -f "$HMM_DAX_KO" ] ||
 		   ! insmod "$HMM_DAX_KO"; then
 			skip "hmm_dax module not loaded (set HMM_DAX_KO or insmod hmm_dax.ko)"
 		fi
 	fi
-	bin=$(hmm_dax_program "$t")
-	[ -n "$bin" ] || skip "$t not built (make selftests)"
+	mapfile -t progs < <(hmm_dax_suite_progs)
+	[ ${#progs[@]} -gt 0 ] || skip "no SUITE_PROGS in suite.mk beside $0"
+	first=$(hmm_dax_program "${progs[0]}")
+	[ -n "$first" ] || skip "${progs[0]} not built (make selftests)"
+	bindir=$(dirname "$first")
+	for p in "${progs[@]}"; do
+		[ -x "$bindir/$p" ] || skip "$bindir/$p not built (make selftests)"
+	done
 	kernel_log=$(hmm_dax_program kernel_log)
 	[ -n "$kernel_log" ] || skip "kernel_log not built (make selftests)"
 }
@@ -82,9 +137,10 @@ kernel_log_check() {
 	out=$("$kernel_log")
 	rc=$?
 	printf '%s\n' "$out" | comment
+	# the name stays the same from run to run; what was found follows it
 	if [ "$rc" = 0 ]; then
-		ok "kernel log after $1: $(tail -n 1 <<<"$out")"
+		ok "kernel log after $1 # $(tail -n 1 <<<"$out")"
 	else
-		not_ok "kernel log after $1: $(tail -n 1 <<<"$out")"
+		not_ok "kernel log after $1 # $(tail -n 1 <<<"$out")"
 	fi
 }

@@ -24,16 +24,17 @@
 # Each test runs on one target that its knob's bug reaches, the cheapest:
 # a 2 MiB device-dax or xfs file rather than 1 GiB of device-dax (0x8
 # oversizes only where the CPU maps smaller leaves than its VMA allows:
-# tmpfs's 4 KiB).  Test 1 runs all these tests with fault_inject=0: they
-# must pass, or the proof proves nothing.  Under 0x1 two of them write through a stale leaf:
-# msync's still maps the same pmem block (writeback moves no data), and
-# clone_device_write's maps the block its own file A now shares with its
-# own file B, which is the corruption the test must see; nothing else can
-# be written, as the knobs plant their bugs over pmem only.  Each knob-test
-# pair is one result, and the kernel log's check one more.  Output is
-# TAP, each result preceded by the suite's own output as comments.  Exit
-# status 0 when all is ok, 1 if not, 4 (kselftest skip) when it cannot
-# run here.
+# tmpfs's 4 KiB), by the program of the suite that has it (SUITE_PROGS of
+# suite.mk; their -l says which).  Test 1 runs all these tests with
+# fault_inject=0: they must pass, or the proof proves nothing.  Under 0x1
+# two of them write through a stale leaf: msync's still maps the same pmem
+# block (writeback moves no data), and clone_device_write's maps the block
+# its own file A now shares with its own file B, which is the corruption
+# the test must see; nothing else can be written, as the knobs plant their
+# bugs over pmem only.  Each knob-test pair is one result, and the kernel
+# log's check one more.  Output is TAP, each result preceded by the
+# programs' own output as comments.  Exit status 0 when all is ok, 1 if
+# not, 4 (kselftest skip) when it cannot run here.
 
 set -u
 # shellcheck source=hmm_dax_lib.sh
@@ -61,18 +62,38 @@ declare -A tries=([0x1]=1 [0x2]=1 [0x4]=1 [0x8]=1)
 log=$(mktemp) || exit 1
 trap 'echo 0 >"$param"; rm -f "$log"' EXIT
 
-# run KNOB TEST...: the suite, only TEST... (FIXTURE.VARIANT.TEST, the
-# harness filter -r), with fault_inject=KNOB; its output into $log and out
-# as comments; its status.
+# The program of the suite that has each test: prog_of[FIXTURE.VARIANT.TEST].
+declare -A prog_of=()
+for p in "${progs[@]}"; do
+	while read -r t; do
+		prog_of[$t]=$p
+	done < <(hmm_dax_tests_of "$bindir/$p")
+done
+
+# run KNOB TEST...: the tests (FIXTURE.VARIANT.TEST, the harness filter -r),
+# each by the program of the suite that has it, with fault_inject=KNOB;
+# their output into $log and out as comments; non-zero if one of them
+# failed or a test is in no program.
 run() {
-	local knob=$1 rc args=() name
+	local knob=$1 rc=0 status args p name
 	shift
-	for name in "$@"; do
-		args+=(-r "$name")
-	done
 	echo "$knob" >"$param" || return 125
-	"$bin" "${args[@]}" >"$log" 2>&1
-	rc=$?
+	: >"$log"
+	for name in "$@"; do
+		[ -n "${prog_of[$name]:-}" ] && continue
+		echo "no program of the suite has $name" >>"$log"
+		rc=1
+	done
+	for p in "${progs[@]}"; do
+		args=()
+		for name in "$@"; do
+			[ "${prog_of[$name]:-}" = "$p" ] && args+=(-r "$name")
+		done
+		[ ${#args[@]} -gt 0 ] || continue
+		"$bindir/$p" "${args[@]}" >>"$log" 2>&1
+		status=$?
+		[ $rc = 0 ] && rc=$status
+	done
 	echo 0 >"$param"
 	sed 's/^/# /' "$log"
 	return $rc

@@ -23,6 +23,9 @@
  * separated by '|': test names as the harness prints them
  * (fixture.variant.test), kernel log lines, and marks ("test NAME",
  * "compare SCENARIO LABEL PATH", "fuzz seed N PATH", "tool WHAT").
+ * @reproducer names the standalone program of selftests/reproducers/ that
+ * shows the bug without the suite (Documentation/reproducers.rst has its
+ * report); NULL where there is none, and the entry says why.
  *
  * Used by the suite, known_bug.c (for the shell tests) and kernel_log.c.
  */
@@ -36,7 +39,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "../userspace/lib/hmm_dax_helpers.h"
+#include "hmm_dax_helpers.h"
 
 #define HMM_DAX_KV(major, minor)	((major) << 8 | (minor))
 
@@ -54,6 +57,7 @@ struct hmm_dax_known_bug {
 	const char *tests;	/* tests expected to fail, or NULL */
 	const char *report;	/* what it prints in the kernel log, or NULL */
 	const char *triggers;	/* what makes it print that */
+	const char *reproducer;	/* selftests/reproducers/ program, or NULL */
 };
 
 static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
@@ -81,6 +85,7 @@ static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
 		.tests = "mirror.devdax_1g.mprotect_readonly",
 		.report = "*bad pud*",
 		.triggers = "test mirror.devdax_1g.mprotect_readonly|compare mprotect devdax-1G *",
+		.reproducer = "mprotect-dax-pud",
 	},
 	/*
 	 * From the public record, not measured here (no 6.15 or 6.16
@@ -101,6 +106,7 @@ static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
 		.fixed = HMM_DAX_KV(6, 17),
 		.symptom = "hmm_range_fault() reports a 1 GiB device-dax leaf below PUD order",
 		.tests = "mirror.devdax_1g.leaf_level",
+		.reproducer = NULL,
 	},
 	/*
 	 * Measured here on 6.1.0-56, 6.12.117, 7.2.13 and the 6.12 debug
@@ -126,6 +132,7 @@ static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
 		.symptom = "mremap() of a 1 GiB device-dax leaf clears it as a bad PUD",
 		.report = "*bad pud*|*BUG: Bad rss-counter state*type:MM_FILEPAGES val:262144*",
 		.triggers = "test mirror.devdax_1g.mremap|compare * devdax-1G *",
+		.reproducer = "mremap-dax-pud",
 	},
 	/*
 	 * Measured here on 6.1.0-57 (not on 6.12.117 or 7.2.13):
@@ -147,6 +154,7 @@ static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
 		.symptom = "a write to a reflinked fsdax file warns in dax_associate_entry()",
 		.report = "*WARNING:*at fs/dax.c:* dax_[di]*_entry+*",
 		.triggers = "test reflink.fsdax.*|compare reflink-cow *",
+		.reproducer = "fsdax-reflink-mapping",
 	},
 	/*
 	 * Found here by `hmm-dax fuzz` on 6.1.0-57, then measured alone:
@@ -173,6 +181,7 @@ static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
 		.tests = "mirror.[ex]*.madvise_cold|mirror.devdax_2m.madvise_cold",
 		.report = "*bad pmd*",
 		.triggers = "test mirror.*.madvise_cold|fuzz *",
+		.reproducer = "madvise-cold-dax-pmd",
 	},
 	/*
 	 * Seen once, in the debug lane (6.12.117 with KASAN and lockdep,
@@ -196,6 +205,7 @@ static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
 		.symptom = "a zap racing a 1 GiB device-dax fault clears the new PUD as bad",
 		.report = "*bad pud*",
 		.triggers = "test mirror.devdax_1g.concurrent",
+		.reproducer = NULL,
 	},
 	/*
 	 * Measured here on 6.1.0-57, 6.12.117 and 7.2.13: a file of a
@@ -216,6 +226,7 @@ static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
 		.from = HMM_DAX_KV(6, 1),
 		.fixed = 0,
 		.symptom = "a device-dax file closed after a rebind makes the node fail to open",
+		.reproducer = "devdax-rebind-open",
 	},
 	/*
 	 * Measured here on 6.1.0-56, 6.12.117 and 7.2.13: reading
@@ -232,6 +243,44 @@ static const struct hmm_dax_known_bug hmm_dax_known_bugs[] = {
 		.from = HMM_DAX_KV(4, 11),
 		.fixed = 0,
 		.symptom = "reading /proc/PID/pagemap over a 1 GiB device-dax leaf zaps it",
+		.reproducer = "pagemap-dax-pud",
+	},
+	/*
+	 * Measured here on 7.2.13 and 7.3.4 (poison.*.madv_hwpoison, and
+	 * its reproducer): MADV_HWPOISON of one page of a 2 MiB fsdax
+	 * mapping marks the head of the 2 MiB folio, not the page, so a
+	 * device loses all 512 pages; 6.1.0-57 and 6.12.117 mark the page
+	 * alone.  mf_generic_kill_procs() calls SetPageHWPoison() on
+	 * &pfn_folio(pfn)->page in all four; fsdax pages became large
+	 * folios in 6.15 ("fs/dax: properly refcount fs dax pages").  The
+	 * test accepts either unit and reports which (no fix known).
+	 */
+	{
+		.id = "hwpoison-fsdax-head",
+		.fix = NULL,
+		.commit = NULL,
+		.from = HMM_DAX_KV(6, 15),
+		.fixed = 0,
+		.symptom = "MADV_HWPOISON of one fsdax page marks the head of its 2 MiB folio",
+		.reproducer = "hwpoison-fsdax-head",
+	},
+	/*
+	 * Measured here on 6.1.0-57 (reflink.pagecache.*): writeback at
+	 * FICLONE of a page-cache file written with write() notifies once
+	 * per 4 KiB page (1024 PROTECTION_PAGE for 4 MiB); 6.12.117 and
+	 * 7.2.13 once per large folio (4 of 1 MiB).  A cost, not a
+	 * corruption: 6.1's buffered write path makes order-0 folios; "iomap:
+	 * create large folios in the buffered write path" (6.6) changed it
+	 * (read in the sources, not bisected).
+	 */
+	{
+		.id = "ficlone-writeback-per-page",
+		.fix = "iomap: create large folios in the buffered write path",
+		.commit = NULL,
+		.from = HMM_DAX_KV(5, 4),
+		.fixed = HMM_DAX_KV(6, 6),
+		.symptom = "writeback at FICLONE notifies once per 4 KiB page",
+		.reproducer = "ficlone-writeback-per-page",
 	},
 };
 

@@ -62,17 +62,25 @@ verdicts() {
 		.scenario] | join(" ")' "$1")
 }
 
-# compare_target LABEL TARGET: compare --scenario all, JSON checked.  16 MiB
-# of each target (devdax-1G rounds it up to one 1 GiB unit).
+# compare_target LABEL TARGET ENTRY: compare --scenario all through the
+# entry point ENTRY (locked or unlocked: --unlocked), JSON checked, and
+# the entry point it reports.  16 MiB of each target (devdax-1G rounds it
+# up to one 1 GiB unit).
 compare_target() {
-	local label=$1 target=$2 j=$work/$1.json rc bad na why
-	"$tool" -j compare --size 16M --scenario all "$target" >"$j"
+	local label=$1 target=$2 entry=$3 j=$work/$1.$3.json rc bad na why
+	local args=(-j compare --size 16M --scenario all)
+
+	[ "$entry" = locked ] || args+=(--unlocked)
+	"$tool" "${args[@]}" "$target" >"$j"
 	rc=$?
+	[ "$entry" = locked ] || label="$label through the $entry entry point"
+	[ "$(jq -r '.entry_point // empty' "$j")" = "$entry" ] ||
+		{ rc="$rc, entry point '$(jq -r '.entry_point // empty' "$j")'"; }
 	# every scenario agrees, or is n/a exactly where expected
 	verdicts "$j"
 	# the known kernel bug's exact symptom: only mprotect diverges, only
 	# at its two steps, on a kernel older than the fix (known_bugs.h)
-	if [ "$bad" = mprotect ] && [ "$label" = devdax-1G ] &&
+	if [ "$bad" = mprotect ] && [ "${label%% *}" = devdax-1G ] &&
 	   why=$("$HMM_DAX_ROOT/build/selftests/known_bug" mprotect-dax-pud) &&
 	   [ -z "$(jq -r '.targets[].scenarios[] | select(.scenario == "mprotect") |
 		.steps[].divergences[] | select(.step != "after mprotect(PROT_READ)" and
@@ -83,16 +91,21 @@ compare_target() {
 		echo "ok $n compare $label # XFAIL $why"
 		return
 	fi
-	if [ "$rc" = 0 ] && [ -z "$bad" ] && [ "$na" = "${not_applicable[$label]}" ] &&
+	if [ "$rc" = 0 ] && [ -z "$bad" ] && [ "$na" = "${not_applicable[${label%% *}]}" ] &&
 	   [ "$(jq -r .verdict "$j")" = agree ]; then
 		ok "compare $label: all scenarios agree (n/a: ${na:-none})"
 	else
-		not_ok "compare $label: exit $rc, diverged: ${bad:-none}, n/a: '$na' (expected '${not_applicable[$label]}')"
+		not_ok "compare $label: exit $rc, diverged: ${bad:-none}, n/a: '$na' (expected '${not_applicable[${label%% *}]}')"
 	fi
 }
 
-for t in "${targets[@]}"; do
-	compare_target "${t%%:*}" "${t#*:}"
+# through each entry point the kernel offers (locked; unlocked on 7.3 on)
+entries=$("$HMM_DAX_ROOT/build/selftests/entry_points") ||
+	not_ok "entry points: cannot tell"
+for e in $entries; do
+	for t in "${targets[@]}"; do
+		compare_target "${t%%:*}" "${t#*:}" "$e"
+	done
 done
 
 # misaligned-devdax named on its own: the kernel's refusal is an
@@ -157,6 +170,19 @@ check "events: MADV_DONTNEED sent a clear that met the mirror" \
 	test "$(jq '[.events[] | select(.event == "clear")] | length > 0' "$work/e")" = true
 "$tool" -j audit --size 8M "$dd" >"$work/a"
 check "audit: exit 0, clean" test $? = 0 -a "$(jq .nr_stale "$work/a")" = 0
+# events devdax-disable unbinds and binds the device under the mirror; the
+# node must open again afterwards (no file of it may be closed after the
+# bind: devdax-rebind-open in known_bugs.h), twice in a row.
+"$tool" -j events --size 8M --scenario devdax-disable "$dd" >"$work/e1"
+rc1=$?
+"$tool" -j events --size 8M --scenario devdax-disable "$dd" >"$work/e2"
+rc2=$?
+"$tool" -j mirror --size 8M "$dd" >"$work/m2"
+rc=$?
+jq -c '[.events[] | .event]' "$work/e2" | comment
+check "events devdax-disable twice (exit $rc1, $rc2): the node still mirrors (exit $rc)" \
+	test "$rc1" = 0 -a "$rc2" = 0 -a "$rc" = 0 \
+	-a "$(jq '.mirror.leaves["2M"]' "$work/m2" 2>/dev/null)" = 4
 
 mark "tool stress devdax-2M"
 "$tool" -j stress --size 8M --threads 2 --seconds 3 "$dd" >"$work/st"
@@ -183,6 +209,26 @@ check "bench: exit $rc, devdax-2M 2M leaves and tmpfs 4K, times and one-leaf inv
 		.table_bytes > 0 and .invalidate.ns > 0 and
 		.leaves[.leaf] == .size * 1048576 / (if .leaf == "2M" then 2097152 else 4096 end))] |
 		map(.leaf) == ["2M", "2M", "4K", "4K"]' "$work/b")" = true
+# bench's text table: every value ends where its column's header ends,
+# with the peer's columns, and with a peer that fails (/dev/null: "-" in
+# its columns, the reason after them).
+for p in "${peer[*]:-}" "--peer /dev/null"; do
+	# shellcheck disable=SC2086
+	"$tool" bench $p --sizes 4M "$dd" >"$work/bt"
+	comment "$work/bt"
+	check "bench ${p:-without a peer}: the text table's values end under their headers" \
+		awk 'NR == 1 { s = index($0, " ")
+			       for (i = s; i <= length($0); i++)
+				if (substr($0, i, 1) != " " &&
+				    substr($0, i + 1, 1) ~ /^ ?$/)
+					ends[i] = 1
+			       next }
+		     /^$/ { exit }
+		     { for (i in ends)
+				if (substr($0, i, 1) == " " || substr($0, i + 1, 1) !~ /^ ?$/)
+					bad = 1 }
+		     END { exit bad }' "$work/bt"
+done
 if [ ${#peer[@]} -gt 0 ]; then
 	check "bench: test_hmm peer measured beside it" \
 		test "$(jq '[.results[] | select(.peer.snapshot_ns > 0 and .peer.read_ns > 0)] | length' "$work/b")" = 4
@@ -270,6 +316,29 @@ check "fault_inject=0x1: opencl reports the mirror's stale reads (exit $rc)" \
 		.scenario] == ["truncate", "punch-hole"] and
 		([.targets[].scenarios[].steps[].divergences[] |
 		select(.what == "mirror differs")] | length > 0)' "$work/k")" = true
+
+# One print path: a diverging run printed as text and as JSON says the
+# same - each scenario's verdict word, one "diverge [STEP]" line per
+# divergence record, "nr_divergences" a number and every step's
+# "divergences" an array.
+echo 0x1 >"$param"
+mark "tool text and JSON"
+"$tool" -j compare --size 16M --scenario truncate "$HMM_DAX_EXT4/tool" >"$work/tj"
+rcj=$?
+"$tool" compare --size 16M --scenario truncate "$HMM_DAX_EXT4/tool" >"$work/tt"
+rct=$?
+echo 0 >"$param"
+grep '^  truncate \|diverge \[\|^verdict' "$work/tt" | head -n 5 | comment
+records=$(jq '[.targets[].scenarios[].steps[].divergences[]] | length' "$work/tj")
+check "text and JSON (exit $rct, $rcj): verdict '$(jq -r .verdict "$work/tj")' in both, $records divergence records in both" \
+	test "$rcj" = 1 -a "$rct" = 1 -a "$records" -gt 0 \
+	-a "$(grep -c '^    diverge \[' "$work/tt")" = "$records" \
+	-a "$(awk '$1 == "truncate" && NF >= 2 { print $2; exit }' "$work/tt")" = \
+	   "$(jq -r '.targets[0].scenarios[0].verdict' "$work/tj")" \
+	-a "$(sed -n 's/^verdict: //p' "$work/tt")" = "$(jq -r .verdict "$work/tj")" \
+	-a "$(jq '[.targets[].scenarios[] | (.nr_divergences | type == "number")] +
+		[.. | objects | select(has("divergences")) | .divergences | type == "array"] |
+		all' "$work/tj")" = true
 
 # Knob 0x1 (invalidations ignored) must break reflink-cow: the device's
 # write lands in the blocks the clone shares.

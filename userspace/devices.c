@@ -6,6 +6,7 @@
  * (the ICD loader), each OpenCL device paired with its DRM node when both
  * give a PCI address.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 #include <ndctl/libndctl.h>
 #include <xf86drm.h>
 
-#include "hmm-dax.h"
+#include "opencl.h"
 
 #define MAX_DRM		64
 
@@ -300,15 +301,15 @@ static void print_opencl(const struct drm_dev *drm, unsigned int ndrm)
 	free(devs);
 }
 
-int cmd_devices(int argc, char **argv)
+int cmd_devices(const struct opts *o, int argc, char **argv)
 {
 	struct drm_dev drm[MAX_DRM];
 	unsigned int ndrm;
 	int ret;
 
+	(void)o;
+	(void)argc;
 	(void)argv;
-	if (argc > 1)
-		return out_error("takes no arguments");
 	print_mirror_devices();
 	ret = print_dax_regions();
 	if (!ret)

@@ -278,23 +278,34 @@ static void fuzz_access(struct fuzz *f, unsigned long long *rng, bool write,
 		a->len = lens[rnd_below(rng, ARRAY_SIZE(lens))];
 }
 
-#define E(x)	(1ULL << (x))
 /* The errnos each command documents (hmm_dax_uapi.h); EFAULT for all. */
 static const struct {
 	const char *name;
-	unsigned long long errnos;
+	int errnos[7];		/* ends at 0 */
 } fuzz_cmds[] = {
-	{ "mirror", E(EINVAL) | E(EPERM) | E(EBUSY) | E(ENOMEM) | E(EINTR) },
-	{ "dump", E(EINVAL) | E(E2BIG) | E(ENOMEM) },
-	{ "read", E(EINVAL) | E(E2BIG) | E(EBUSY) | E(ENOMEM) | E(EINTR) },
-	{ "write", E(EINVAL) | E(E2BIG) | E(EPERM) | E(EBUSY) | E(ENOMEM) |
-		   E(EINTR) },
-	{ "stats", 0 },
-	{ "events", E(EINVAL) | E(ENOMEM) },
-	{ "audit", E(EINVAL) | E(E2BIG) | E(EBUSY) | E(ENOMEM) | E(EINTR) },
-	{ "reset", 0 },
-	{ "unknown", E(ENOTTY) },
+	{ "mirror", { EINVAL, EPERM, EBUSY, ENOMEM, EINTR, EOPNOTSUPP } },
+	{ "dump", { EINVAL, E2BIG, ENOMEM } },
+	{ "read", { EINVAL, E2BIG, EBUSY, ENOMEM, EINTR } },
+	{ "write", { EINVAL, E2BIG, EPERM, EBUSY, ENOMEM, EINTR } },
+	{ "stats", { 0 } },
+	{ "events", { EINVAL, ENOMEM } },
+	{ "audit", { EINVAL, E2BIG, EBUSY, ENOMEM, EINTR } },
+	{ "reset", { 0 } },
+	{ "unknown", { ENOTTY } },
 };
+
+/* Whether command @c documents @err. */
+static bool fuzz_documented(unsigned int c, int err)
+{
+	const int *e;
+
+	if (!err || err == EFAULT)
+		return true;
+	for (e = fuzz_cmds[c].errnos; *e; e++)
+		if (*e == err)
+			return true;
+	return false;
+}
 
 /* One command; records it, and counts an errno it does not document. */
 static void fuzz_cmd(struct fuzz *f, unsigned long long *rng, void *buf)
@@ -317,7 +328,10 @@ static void fuzz_cmd(struct fuzz *f, unsigned long long *rng, void *buf)
 	case 0:
 		u.r.addr = fuzz_addr(f, rng, 0);
 		u.r.len = fuzz_len(f, rng);
-		u.r.flags = rnd_below(rng, 8) ? rnd_below(rng, 3) : rnd(rng);
+		/* mostly valid: write, snapshot or neither, either entry */
+		u.r.flags = rnd_below(rng, 8) ? rnd_below(rng, 3) |
+			    (rnd_below(rng, 2) ? HMM_DAX_MIRROR_UNLOCKED : 0) :
+			    rnd(rng);
 		u.r.reserved = !rnd_below(rng, 16);
 		cmd = HMM_DAX_MIRROR;
 		break;
@@ -368,8 +382,7 @@ static void fuzz_cmd(struct fuzz *f, unsigned long long *rng, void *buf)
 		 c == 0 ? (unsigned long long)u.r.flags :
 		 (unsigned long long)u.d.max, err ? strerror(err) : "ok");
 	f->cmds++;
-	if (err && err != EFAULT &&
-	    (err >= 64 || !(fuzz_cmds[c].errnos & E(err)))) {
+	if (!fuzz_documented(c, err)) {
 		if (!f->odd)
 			out_str("first_odd", "undocumented errno: %s\n", line);
 		f->odd++;
@@ -500,7 +513,7 @@ static int fuzz_setup(struct fuzz *f, struct target *t, unsigned int device)
 	return 0;
 }
 
-int cmd_fuzz(int argc, char **argv)
+int cmd_fuzz(const struct opts *o, int argc, char **argv)
 {
 	struct racer racers[FUZZ_RACERS_MAX];
 	struct fuzz f = { .mfd = { -1, -1 } };
@@ -509,30 +522,25 @@ int cmd_fuzz(int argc, char **argv)
 	unsigned int i, n = 0;
 	long long held;
 	struct target t;
-	struct opts o;
 	void *buf;
 	int ret, kfd;
 
-	ret = parse_opts(argc, argv, OPT_SIZE | OPT_STRESS | OPT_SEED, &o);
-	if (ret)
-		return ret;
-	if (argc - optind != 1)
-		return out_error("takes one TARGET (see hmm-dax help)");
-	if (o.threads > FUZZ_RACERS_MAX)
+	(void)argc;
+	if (o->threads > FUZZ_RACERS_MAX)
 		return out_error("--threads: at most %u racers", FUZZ_RACERS_MAX);
-	f.seed = o.seed_set ? o.seed : (unsigned long long)time(NULL);
-	ret = target_open(&t, argv[optind], o.size ? o.size : 16 * SZ_2M);
+	f.seed = o->seed_set ? o->seed : (unsigned long long)time(NULL);
+	ret = target_open(&t, argv[0], o->size ? o->size : 16 * SZ_2M);
 	if (ret)
 		return ret;
 	buf = malloc(FUZZ_BUF);
-	ret = buf ? fuzz_setup(&f, &t, o.device) : out_error("out of memory");
+	ret = buf ? fuzz_setup(&f, &t, o->device) : out_error("out of memory");
 	if (ret)
 		goto out;
 	memset(buf, 0x5a, FUZZ_BUF);
 	out_u64("seed", "fuzz: seed %llu", f.seed);
 	out_str("target", ", %s", t.path);
-	out_u64("threads", ", %llu racers", o.threads);
-	out_u64("seconds", ", %llu s", o.seconds);
+	out_u64("threads", ", %llu racers", o->threads);
+	out_u64("seconds", ", %llu s", o->seconds);
 	out_hex("region", "; the region at %#llx", (unsigned long)f.map);
 	out_u64("region_bytes", " (%llu bytes)\n", f.len);
 	hmm_dax_mark("fuzz seed %llu %s", f.seed, t.path);
@@ -541,8 +549,8 @@ int cmd_fuzz(int argc, char **argv)
 		lseek(kfd, 0, SEEK_END);
 
 	clock_gettime(CLOCK_MONOTONIC, &f.end);
-	f.end.tv_sec += o.seconds;
-	for (i = 0; i < o.threads; i++) {
+	f.end.tv_sec += o->seconds;
+	for (i = 0; i < o->threads; i++) {
 		racers[i].f = &f;
 		racers[i].rng = f.seed * 2 + 2 * i + 3;
 		racers[i].scratch = mmap(NULL, 2 * f.grain, PROT_NONE,
@@ -566,7 +574,7 @@ int cmd_fuzz(int argc, char **argv)
 	/* the region afresh, then the checks */
 	ret = fuzz_map_at(&f, 0, f.len, PROT_READ | PROT_WRITE);
 	stale = fuzz_audit(&f);
-	held = fuzz_refs(&f, o.device);
+	held = fuzz_refs(&f, o->device);
 	reports = fuzz_kernel_reports(kfd);
 	if (kfd >= 0)
 		close(kfd);
@@ -586,7 +594,7 @@ int cmd_fuzz(int argc, char **argv)
 				f.recent[(f.nrecent + i) % FUZZ_RECENT]);
 		out_close_array();
 		out_text("replay: hmm-dax fuzz --seed %llu --seconds %u --threads %u %s\n",
-			 f.seed, o.seconds, o.threads, t.path);
+			 f.seed, o->seconds, o->threads, t.path);
 	}
 	out_str("verdict", "verdict: %s\n", ret ? "fail" : "clean");
 out:

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hmm-dax: what the subcommands share - output (print.c), targets
- * (target.c) and the command table (hmm-dax.c).
+ * hmm-dax: what the commands share - output (print.c), targets
+ * (target.c), the command table (hmm-dax.c), the uapi records' printers
+ * (show.c) and the kernel log (kmsg.c).  Which file holds what:
+ * Documentation/layout.rst.
  */
 #ifndef _HMM_DAX_TOOL_H
 #define _HMM_DAX_TOOL_H
@@ -10,8 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "libhmmdax.h"
+#include "hmm_dax_helpers.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define fallthrough	__attribute__((__fallthrough__))
 #define SZ_4K		0x1000UL
@@ -63,8 +65,6 @@ struct target {
 int target_open(struct target *t, const char *path, size_t size);
 void target_close(struct target *t);
 void *target_map(struct target *t, size_t len, int private_map);
-int target_is_dax(int fd);
-void *map_aligned(size_t len, size_t align, int prot, int flags, int fd);
 int target_devdax_set(struct target *t, int enable);
 int target_devdax_rebind(struct target *t);
 void target_label(const struct target *t, char *buf, size_t len);
@@ -75,20 +75,43 @@ void target_label(const struct target *t, char *buf, size_t len);
 #define K_DEVDAX	KIND_BIT(TARGET_DEVDAX)
 #define K_ALL		(K_FILES | K_DEVDAX | KIND_BIT(TARGET_ANON))
 
-/* Options shared by the subcommands (parsed in hmm-dax.c). */
+/*
+ * The command table (hmm-dax.c): each command's entry lists the options it
+ * takes, one bit each, and how many TARGETs; the parser, the usage lines
+ * and "help" are all made from it.
+ */
+#define OPT_SIZE	0x0001
+#define OPT_OFFSET	0x0002
+#define OPT_LEN		0x0004
+#define OPT_WRITE	0x0008	/* --write, --snapshot and --no-mirror */
+#define OPT_SNAPSHOT	0x0010	/* exclude each other */
+#define OPT_NO_MIRROR	0x0020
+#define OPT_SCENARIO	0x0040
+#define OPT_PATTERN	0x0080
+#define OPT_THREADS	0x0100
+#define OPT_SECONDS	0x0200
+#define OPT_SIZES	0x0400
+#define OPT_PEER	0x0800
+#define OPT_CLDEV	0x1000	/* --device after the command: OpenCL's */
+#define OPT_SEED	0x2000
+#define OPT_UNLOCKED	0x4000
+#define OPT_RANGE	(OPT_OFFSET | OPT_LEN)
+#define OPT_MODES	(OPT_WRITE | OPT_SNAPSHOT)
+
+/* The options of one run of a command. */
 struct opts {
-	unsigned int device;	/* /dev/hmm_dax<N> */
+	unsigned int device;	/* /dev/hmm_dax<N> (-d N) */
 	size_t size;
 	size_t offset;
 	size_t len;
 	int len_set;
 	unsigned int mirror_flags;
+	unsigned int entry;	/* HMM_DAX_MIRROR_UNLOCKED or 0 */
 	int no_mirror;
 	const char *scenario;
 	const char *pattern;
 	unsigned int threads;
 	unsigned int seconds;
-	int keep;
 	const char *sizes;	/* bench: comma-separated sizes */
 	const char *peer;	/* bench: a test_hmm device node */
 	unsigned int cl_device;	/* opencl: the OpenCL device's number */
@@ -96,56 +119,27 @@ struct opts {
 	int seed_set;
 };
 
-int parse_size(const char *s, size_t *out);
-int cmd_mirror(int argc, char **argv);
-int cmd_dump(int argc, char **argv);
-int cmd_read(int argc, char **argv);
-int cmd_write(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_events(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
-int cmd_compare(int argc, char **argv);
-int cmd_stress(int argc, char **argv);
-int cmd_devices(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
-int cmd_opencl(int argc, char **argv);
-int cmd_fuzz(int argc, char **argv);
+/* A command: its options in @o, its TARGETs in argv[0 .. argc - 1]. */
+typedef int hmm_dax_cmd_fn(const struct opts *o, int argc, char **argv);
+hmm_dax_cmd_fn cmd_mirror, cmd_dump, cmd_read, cmd_write, cmd_stats,
+	cmd_events, cmd_audit, cmd_compare, cmd_stress, cmd_fuzz, cmd_bench,
+	cmd_opencl, cmd_devices;
 
-/* Option parsing of one subcommand: which options it takes. */
-#define OPT_SIZE	0x001
-#define OPT_RANGE	0x002	/* --offset, --len */
-#define OPT_MIRROR	0x004	/* --write, --snapshot, --no-mirror */
-#define OPT_SCENARIO	0x008
-#define OPT_PATTERN	0x010
-#define OPT_STRESS	0x020	/* --threads, --seconds */
-#define OPT_KEEP	0x040
-#define OPT_BYTES	0x080	/* --offset and --len need no alignment */
-#define OPT_BENCH	0x100	/* --sizes, --peer */
-#define OPT_CLDEV	0x200	/* --device: an OpenCL device */
-#define OPT_SEED	0x400	/* --seed */
-int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
+int parse_size(const char *s, size_t *out);
 int open_ctx(struct hmm_dax_ctx **ctx, unsigned int device);
 
-/* compare.c and stress.c share the scenario steps */
+/* How each uapi record prints (show.c). */
+void print_mirror(const struct hmm_dax_range *r);
 void print_leaves(const struct hmm_dax_leaf *lv, size_t n);
 void print_events(const struct hmm_dax_event *ev, size_t n);
 void print_stale(const struct hmm_dax_stale *st, size_t n);
-void leaf_levels_text(char *buf, size_t len, unsigned int levels);
-int pgmap_refs_balanced(struct hmm_dax_ctx *monitor, unsigned long long *held);
-int scenario_invalidate(const char *name, struct target *t,
-			struct hmm_dax_ctx *ctx, char **map, size_t len);
+void print_stats(const struct hmm_dax_stats *st);
+void print_access(const char *what, const struct hmm_dax_access *a);
+void print_bytes(const unsigned char *b, size_t len, unsigned long addr);
 
-/* OpenCL devices through the ICD loader (opencl.c), for devices.c too */
-struct _cl_platform_id;
-struct _cl_device_id;
-struct opencl_dev {
-	struct _cl_platform_id *platform;
-	struct _cl_device_id *id;
-};
-
-int opencl_devices(struct opencl_dev **devs, unsigned int *n, char *why,
-		   size_t len);
-int opencl_pci(const struct opencl_dev *d, char *buf, size_t len);
-void opencl_print_device(const struct opencl_dev *d, unsigned int index);
+/* The kernel's reports in its log (kmsg.c). */
+void kmsg_open(void);
+void kmsg_close(void);
+unsigned int kmsg_scan(const char *what, char *line, size_t len);
 
 #endif /* _HMM_DAX_TOOL_H */

@@ -4,6 +4,7 @@
  * json-c document that is printed when the command ends; in text mode the
  * format strings print the same values as they come.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

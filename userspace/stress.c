@@ -146,22 +146,17 @@ static unsigned long long stress_check(struct stress *s)
 	return bad;
 }
 
-int cmd_stress(int argc, char **argv)
+int cmd_stress(const struct opts *o, int argc, char **argv)
 {
 	struct stress s = { 0 };
 	unsigned long long bad, total;
 	pthread_t th[64];
 	struct target t;
 	unsigned int i, n = 0, left;
-	struct opts o;
 	int ret;
 
-	ret = parse_opts(argc, argv, OPT_SIZE | OPT_STRESS, &o);
-	if (ret)
-		return ret;
-	if (argc - optind != 1)
-		return out_error("takes one TARGET (see hmm-dax help)");
-	ret = target_open(&t, argv[optind], o.size);
+	(void)argc;
+	ret = target_open(&t, argv[0], o->size);
 	if (ret)
 		return ret;
 	s.t = &t;
@@ -176,19 +171,19 @@ int cmd_stress(int argc, char **argv)
 		ret = out_error("%s: mmap: %s", t.path, strerror(errno));
 		goto err_target;
 	}
-	ret = open_ctx(&s.ctx, o.device);
+	ret = open_ctx(&s.ctx, o->device);
 	if (ret)
 		goto err_map;
 	clock_gettime(CLOCK_MONOTONIC, &s.end);
-	s.end.tv_sec += o.seconds;
-	for (i = 0; i < o.threads; i++)
+	s.end.tv_sec += o->seconds;
+	for (i = 0; i < o->threads; i++)
 		if (!pthread_create(&th[n], NULL, stress_thread, &s))
 			n++;
 	if (!n) {
 		ret = out_error("pthread_create failed");
 		goto err_ctx;
 	}
-	for (left = o.seconds; left && !expired(&s.end); left--) {
+	for (left = o->seconds; left && !expired(&s.end); left--) {
 		for (i = 0, total = 0; i < NR_OPS; i++)
 			total += __atomic_load_n(&s.ops[i], __ATOMIC_RELAXED);
 		out_progress("stress %s: %u s left, %llu operations", t.path,
@@ -199,7 +194,7 @@ int cmd_stress(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	out_str("target", "target %s", t.path);
 	out_u64("threads", ": %llu threads,", n);
-	out_u64("seconds", " %llu s\n", o.seconds);
+	out_u64("seconds", " %llu s\n", o->seconds);
 	print_counts(&s);
 	bad = stress_check(&s);
 	if (bad == ~0ULL) {

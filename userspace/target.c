@@ -74,16 +74,6 @@ static int target_devdax(struct target *t, dev_t rdev, size_t size)
 	return 0;
 }
 
-/* Whether the kernel accesses file @fd with DAX (statx): 1, 0 or -errno. */
-int target_is_dax(int fd)
-{
-	struct statx stx;
-
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
-		return -errno;
-	return !!(stx.stx_attributes & STATX_ATTR_DAX);
-}
-
 static int target_file(struct target *t, size_t size)
 {
 	struct stat st;
@@ -118,7 +108,7 @@ static int target_file(struct target *t, size_t size)
 				 strerror(errno));
 	t->size = size;
 	t->unit = SZ_2M;
-	dax = target_is_dax(t->fd);
+	dax = hmm_dax_fd_is_dax(t->fd);
 	if (dax < 0)
 		return out_error("%s: statx: %s", t->path, strerror(-dax));
 	t->kind = dax ? TARGET_DAXFILE : TARGET_FILE;
@@ -156,44 +146,17 @@ void target_close(struct target *t)
 	t->created = 0;
 }
 
-/*
- * A mapping of @len bytes at an address aligned to @align, so that the CPU
- * (and the mirror) can use leaves as large as the target allows.
- */
-void *map_aligned(size_t len, size_t align, int prot, int flags, int fd)
-{
-	char *res, *p;
-	size_t lead;
-
-	res = mmap(NULL, len + align, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (res == MAP_FAILED)
-		return res;
-	p = (char *)(((unsigned long)res + align - 1) & ~(align - 1));
-	lead = p - res;
-	if (lead)
-		munmap(res, lead);
-	if (align - lead)
-		munmap(p + len, align - lead);
-	res = mmap(p, len, prot, flags | MAP_FIXED, fd, 0);
-	if (res == MAP_FAILED) {
-		int err = errno;
-
-		munmap(p, len);
-		errno = err;
-	}
-	return res;
-}
-
 /* Map the first @len bytes of @t, shared (or private), read and write. */
 void *target_map(struct target *t, size_t len, int private_map)
 {
 	int flags = private_map ? MAP_PRIVATE : MAP_SHARED;
 
+	/* aligned, so that the CPU and the mirror can use the largest leaves */
 	if (t->kind == TARGET_ANON)
-		return map_aligned(len, t->unit, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	return map_aligned(len, t->unit, PROT_READ | PROT_WRITE, flags, t->fd);
+		return hmm_dax_mmap_aligned(len, t->unit, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return hmm_dax_mmap_aligned(len, t->unit, PROT_READ | PROT_WRITE, flags,
+				    t->fd, 0);
 }
 
 /* Unbind (@enable 0) or bind a device-dax target's driver: 0 or -errno. */
@@ -253,7 +216,7 @@ void target_label(const struct target *t, char *buf, size_t len)
 		return;
 	case TARGET_DEVDAX:
 		snprintf(buf, len, "devdax-%s",
-			 hmm_dax_level_name(t->unit >= SZ_1G ? 2 : 1));
+			 hmm_dax_level_str(t->unit >= SZ_1G ? 2 : 1));
 		return;
 	default:
 		break;

@@ -37,7 +37,7 @@ ksft_install() {
 	dir=$(mktemp -d) || return 1
 	make -s -C "$top" selftests-install INSTALL_PATH="$dir" >/dev/null &&
 		got=$("$dir/run_kselftest.sh" -l) &&
-		[ -x "$dir/hmm_dax/hmm_dax_tests" ] && [ -f "$dir/hmm_dax/settings" ]
+		[ -x "$dir/hmm_dax/hmm_dax_mirror" ] && [ -f "$dir/hmm_dax/suite.mk" ] && [ -f "$dir/hmm_dax/settings" ]
 	local ret=$?
 	rm -rf "$dir"
 	[ $ret -eq 0 ] || return 1
@@ -64,6 +64,75 @@ tool_errors() {
 	[ $? -eq 2 ] || return 1
 	"$tool" s anon 2>/dev/null	# stats or stress: ambiguous
 	[ $? -eq 2 ]
+}
+
+# The usage lines of `hmm-dax help` are the parser's: every option a
+# command's line shows is taken (any error is about its value or the
+# missing module), every other is refused as not applying; every command,
+# option and scenario of help is in the man page.
+usage_is_parser() {
+	local tool=$build/hmm-dax help cmd usage opt val err
+	declare -A vals=([size]=2M [offset]=0 [len]=4096 [scenario]=truncate
+		[pattern]=1 [threads]=1 [seconds]=1 [seed]=1 [sizes]=2M
+		[peer]=/dev/null [device]=0)
+	help=$("$tool" help) || return 1
+	for cmd in $(awk '/^commands:/ { on = 1; next } /^$/ { on = 0 }
+			 on && /^  [a-z]/ { print $1 }' <<<"$help"); do
+		usage=$(awk -v c="$cmd" '$1 == c { getline; print; exit }' <<<"$help")
+		[ "$cmd" = help ] || [ "$cmd" = devices ] && usage=
+		for opt in $(awk '/^options:/ { on = 1; next } /^$/ { on = 0 }
+				 on { sub(/^--/, "", $1); print $1 }' <<<"$help"); do
+			val=${vals[$opt]-}
+			err=$("$tool" "$cmd" "--$opt" ${val:+"$val"} anon 2>&1 >/dev/null)
+			if grep -q -- "--$opt\b" <<<"$usage"; then
+				if grep -q 'does not apply' <<<"$err"; then
+					echo "$cmd: --$opt is in its usage line but refused: $err"
+					return 1
+				fi
+			elif ! grep -q -- "--$opt does not apply to $cmd\|--device after a command" <<<"$err"; then
+				echo "$cmd: --$opt is not in its usage line but not refused: $err"
+				return 1
+			fi
+		done
+		grep -q "^\.BI\? $cmd\b" "$top/userspace/hmm-dax.8" ||
+			{ echo "man page lacks the command $cmd"; return 1; }
+	done
+	for opt in $(awk '/^options:/ { on = 1; next } /^$/ { on = 0 }
+			 on { print $1 }' <<<"$help"); do
+		grep -q -- "${opt//-/\\\\-}" "$top/userspace/hmm-dax.8" ||
+			{ echo "man page lacks $opt"; return 1; }
+	done
+	for s in $(awk '/^scenarios/ { on = 1; next } /^$/ { on = 0 }
+			on { for (i = 1; i <= NF; i += 2) print $i }' <<<"$help"); do
+		grep -q "^\.B $s$" "$top/userspace/hmm-dax.8" ||
+			{ echo "man page lacks the scenario $s"; return 1; }
+	done
+}
+
+# Every known bug names a reproducer that exists, or none (NULL), and each
+# reproducer has its report in Documentation/reproducers.rst.
+reproducers_named() {
+	local n r
+
+	n=$(grep -c '\.id = "' "$top/selftests/known_bugs.h")
+	[ "$(grep -c '\.reproducer = ' "$top/selftests/known_bugs.h")" = "$n" ] ||
+		{ echo "an entry of known_bugs.h has no .reproducer"; return 1; }
+	for r in $(sed -n 's/.*\.reproducer = "\(.*\)",/\1/p' "$top/selftests/known_bugs.h"); do
+		[ -f "$top/selftests/reproducers/$r.c" ] ||
+			{ echo "no selftests/reproducers/$r.c"; return 1; }
+	done
+	for r in "$top"/selftests/reproducers/*.c; do
+		r=$(basename "$r" .c)
+		grep -qx "$r" "$top/Documentation/reproducers.rst" ||
+			{ echo "reproducers.rst has no report of $r"; return 1; }
+	done
+}
+
+# KernelCI's naming of a run_kselftest.sh output (ksft-results.awk): nested
+# results, a skip's reason in its name, XFAIL a pass, _dup2 for a repeat.
+kernelci_names() {
+	awk -f "$top/selftests/ksft-results.awk" "$here/fixtures/ksft-nested.tap" |
+		diff "$here/fixtures/ksft-nested.results" -
 }
 
 # make install puts everything under DESTDIR, and the library links.
@@ -134,6 +203,9 @@ t checkpatch make -s -C "$top" checkpatch
 t kselftest_install ksft_install
 t summary_console_noise summary_is noise 0 "1 passed, 0 failed, 0 skipped"
 t tool_errors tool_errors
+t usage_is_parser usage_is_parser
+t reproducers_named reproducers_named
+t kernelci_names kernelci_names
 t install_tree install_tree
 t harness_expect_then_skip_fails harness_rules
 t known_bug_xfail_on_6.1 known_xfail 6.1 '^ok [0-9]+ mirror.devdax_1g.mprotect_readonly # XFAIL'

@@ -1,11 +1,11 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1 */
 /*
- * hmm_dax_helpers.h - helpers the hmm-dax tool and the kselftest suite
- * share, header-only (no harness, no json-c), so that both judge the same
- * things by the same rule and name them by the same words: the names of
- * leaf levels and events, aligned mappings, a file's extent flags and its
- * DAX flag, the byte-comparison windows, the race window, and the marks in
- * the kernel log.
+ * hmm_dax_helpers.h - helpers the hmm-dax tool, libhmmdax and the
+ * kselftest suite share, header-only (no harness, no json-c), so that all
+ * judge the same things by the same rule and name them by the same words:
+ * the names of leaf levels and events, aligned mappings, a file's extent
+ * flags and its DAX flag, the byte-comparison windows, the race window,
+ * and the marks in the kernel log.
  *
  * Marks: each test, compare scenario, fuzz run and shell test writes
  * "hmm-dax: WHAT" to the kernel log before it runs, with
@@ -79,6 +79,16 @@ static inline const char *hmm_dax_event_str(unsigned int event)
 
 	return event < ARRAY_SIZE(names) && names[event] ?
 	       names[event] : "?";
+}
+
+/*
+ * The entry point a mirror faults through (HMM_DAX_MIRROR_UNLOCKED in
+ * @flags, or not): "locked" (hmm_range_fault() under mmap_read_lock()) or
+ * "unlocked" (hmm_range_fault_unlocked_timeout(), 7.3).
+ */
+static inline const char *hmm_dax_entry_str(unsigned int flags)
+{
+	return flags & HMM_DAX_MIRROR_UNLOCKED ? "unlocked" : "locked";
 }
 
 /* ---- mappings and files ---- */

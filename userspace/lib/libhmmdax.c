@@ -4,6 +4,7 @@
  * command of the driver (hmm_dax_uapi.h).  Arrays the driver fills are
  * allocated here and sized from the driver's own counts.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,8 +14,7 @@
 #include <sys/ioctl.h>
 
 #include "libhmmdax.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "hmm_dax_helpers.h"
 
 struct hmm_dax_ctx {
 	int fd;
@@ -329,37 +329,24 @@ int hmm_dax_reset(struct hmm_dax_ctx *ctx)
  * hmm_dax_level_name() - "4K", "2M" or "1G"
  * @level: HMM_DAX_LEVEL_*
  *
+ * The words of hmm_dax_helpers.h, which the tool and the suite print.
+ *
  * Return: a static string, "?" for an unknown level.
  */
 const char *hmm_dax_level_name(unsigned int level)
 {
-	static const char * const names[HMM_DAX_NR_LEVELS] = {
-		"4K", "2M", "1G",
-	};
-
-	return level < HMM_DAX_NR_LEVELS ? names[level] : "?";
+	return hmm_dax_level_str(level);
 }
 
 /**
  * hmm_dax_event_name() - the name of an HMM_DAX_EV_* event
  * @event: HMM_DAX_EV_*
  *
- * Return: a static string, "unknown" for an unknown event.
+ * The words of hmm_dax_helpers.h: "unmap", "clear", "protection-vma", ...
+ *
+ * Return: a static string, "?" for an unknown event.
  */
 const char *hmm_dax_event_name(unsigned int event)
 {
-	static const char * const names[] = {
-		[HMM_DAX_EV_UNMAP] = "unmap",
-		[HMM_DAX_EV_CLEAR] = "clear",
-		[HMM_DAX_EV_PROTECTION_VMA] = "protection-vma",
-		[HMM_DAX_EV_PROTECTION_PAGE] = "protection-page",
-		[HMM_DAX_EV_SOFT_DIRTY] = "soft-dirty",
-		[HMM_DAX_EV_RELEASE] = "release",
-		[HMM_DAX_EV_MIGRATE] = "migrate",
-		[HMM_DAX_EV_EXCLUSIVE] = "exclusive",
-	};
-
-	if (event < ARRAY_SIZE(names) && names[event])
-		return names[event];
-	return "unknown";
+	return hmm_dax_event_str(event);
 }
