@@ -246,7 +246,7 @@ REPRODUCERS := $(patsubst selftests/reproducers/%.c,$(B)/reproducers/%,\
 $(B)/reproducers/%: selftests/reproducers/%.c selftests/reproducers/repro.h \
 		kernel/hmm_dax_uapi.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -pthread -o $@ $<
 
 reproducers: modules $(REPRODUCERS)
 	./scripts/reproducers.sh $(B)/reproducers $(KERNELS)

@@ -38,6 +38,7 @@
 #define FUZZ_RACERS_MAX	8
 #define FUZZ_RECENT	16	/* commands shown after a failure */
 #define FUZZ_BUF	(256 * 1024)
+#define FUZZ_REMIRROR_TRIES	10	/* EBUSY retries of the final mirror */
 
 struct fuzz {
 	struct target *t;
@@ -407,6 +408,28 @@ static unsigned long long fuzz_top(void)
 	return 1ULL << 48;
 }
 
+/*
+ * HMM_DAX_MIRROR of the restored region, again while it is EBUSY (the
+ * driver gives a range up after a second of invalidations; a write mirror
+ * over zero-page entries invalidates them itself, and a debug kernel under
+ * TCG can spend that second on one chunk): 0, or -1 with errno.
+ */
+static int fuzz_remirror(int fd, struct hmm_dax_range *r)
+{
+	unsigned int tries;
+	int ret = -1;
+
+	for (tries = 1; tries <= FUZZ_REMIRROR_TRIES; tries++) {
+		ret = ioctl(fd, HMM_DAX_MIRROR, r);
+		if (!ret || errno != EBUSY)
+			break;
+	}
+	if (tries > 1)
+		out_text("mirror of the restored region: %u tries (EBUSY)\n",
+			 tries > FUZZ_REMIRROR_TRIES ? FUZZ_REMIRROR_TRIES : tries);
+	return ret;
+}
+
 /* Both mirrors mirror the region and audit clean everywhere: stale leaves. */
 static unsigned long long fuzz_audit(struct fuzz *f)
 {
@@ -422,7 +445,7 @@ static unsigned long long fuzz_audit(struct fuzz *f)
 			.flags = HMM_DAX_MIRROR_WRITE,
 		};
 
-		if (ioctl(f->mfd[i], HMM_DAX_MIRROR, &r)) {
+		if (fuzz_remirror(f->mfd[i], &r)) {
 			out_str("remirror", "mirror of the restored region: %s\n",
 				strerror(errno));
 			stale++;

@@ -24,6 +24,7 @@ run() { # NAME ARG
 run mprotect-dax-pud "$HMM_DAX_DEVDAX_1G"
 run mremap-dax-pud "$HMM_DAX_DEVDAX_1G"
 run pagemap-dax-pud "$HMM_DAX_DEVDAX_1G"
+run zap-dax-pud-race "$HMM_DAX_DEVDAX_1G"
 run madvise-cold-dax-pmd "$HMM_DAX_DEVDAX_2M"
 run fsdax-reflink-mapping "$HMM_DAX_XFS_REFLINK/dax"
 run ficlone-writeback-per-page "$HMM_DAX_XFS_REFLINK"
