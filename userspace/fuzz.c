@@ -485,32 +485,6 @@ static long long fuzz_refs(struct fuzz *f, unsigned int device)
 	return s.pgmap_gets - s.pgmap_puts;
 }
 
-/* Kernel log records since @fd was opened that report something wrong. */
-static unsigned int fuzz_kernel_reports(int fd)
-{
-	unsigned int found = 0;
-	char rec[2048], *msg;
-	ssize_t n;
-
-	out_open_array("kernel_log");
-	while (fd >= 0) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = 0;
-		msg = strchr(rec, ';');
-		if (!msg || !hmm_dax_is_kernel_report(++msg))
-			continue;
-		msg[strcspn(msg, "\n")] = 0;
-		out_str(NULL, "kernel: %s\n", msg);
-		found++;
-	}
-	out_close_array();
-	return found;
-}
-
 static int fuzz_setup(struct fuzz *f, struct target *t, unsigned int device)
 {
 	size_t align = t->unit, guard;
@@ -546,7 +520,7 @@ int cmd_fuzz(const struct opts *o, int argc, char **argv)
 	long long held;
 	struct target t;
 	void *buf;
-	int ret, kfd;
+	int ret;
 
 	(void)argc;
 	if (o->threads > FUZZ_RACERS_MAX)
@@ -567,9 +541,7 @@ int cmd_fuzz(const struct opts *o, int argc, char **argv)
 	out_hex("region", "; the region at %#llx", (unsigned long)f.map);
 	out_u64("region_bytes", " (%llu bytes)\n", f.len);
 	hmm_dax_mark("fuzz seed %llu %s", f.seed, t.path);
-	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kfd >= 0)
-		lseek(kfd, 0, SEEK_END);
+	kmsg_open();
 
 	clock_gettime(CLOCK_MONOTONIC, &f.end);
 	f.end.tv_sec += o->seconds;
@@ -598,9 +570,8 @@ int cmd_fuzz(const struct opts *o, int argc, char **argv)
 	ret = fuzz_map_at(&f, 0, f.len, PROT_READ | PROT_WRITE);
 	stale = fuzz_audit(&f);
 	held = fuzz_refs(&f, o->device);
-	reports = fuzz_kernel_reports(kfd);
-	if (kfd >= 0)
-		close(kfd);
+	reports = kmsg_scan(NULL, NULL, 0);
+	kmsg_close();
 	out_u64("commands", "%llu commands,", f.cmds);
 	out_u64("racer_operations", " %llu racer operations,", f.racer_ops);
 	out_u64("undocumented_errors", " %llu undocumented errors,", f.odd);
