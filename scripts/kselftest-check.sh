@@ -33,14 +33,9 @@ obj=$("$here/build-kernel.sh" --debug)
 src=$(readlink -f "$obj/source")
 echo "kselftest-check: the tree $src, built in $obj"
 
-"$here/kselftest-tree.sh" "$src"
 start=$SECONDS
-make -s -C "$src" O="$obj" kselftest-gen_tar TARGETS=hmm_dax >"$out/gen_tar.log" 2>&1 ||
-	{ tail -n 20 "$out/gen_tar.log" >&2; echo "kselftest-check: kselftest-gen_tar failed" >&2; exit 1; }
-# a copy of its own: a later gen_tar of the tree does not change this run's
-cp "$obj/kselftest/kselftest_install/kselftest-packages/kselftest.tar.gz" \
-	"$out/kselftest.tar.gz"
 tarball=$out/kselftest.tar.gz
+"$here/kselftest-tree.sh" "$src" "$obj" "$tarball"
 echo "kselftest-check: $tarball ($(du -h "$tarball" | cut -f1)) in $((SECONDS - start)) s: $(tar -tzf "$tarball" | grep -c '^\(\./\)\?hmm_dax/') files of hmm_dax"
 
 merge=$HMM_DAX_CACHE/kernel/kselftest-merge

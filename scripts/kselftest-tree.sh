@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kselftest-tree.sh KDIR
+# kselftest-tree.sh KDIR [OBJTREE TARBALL]
 #
 # make kselftest-tree KDIR=PATH: place the suite in the kernel source tree
 # KDIR as tools/testing/selftests/hmm_dax/, a kselftest target like any
@@ -18,12 +18,19 @@
 # and add hmm_dax to the default TARGETS of tools/testing/selftests/Makefile,
 # so that kselftest-all, kselftest-install and kselftest-gen_tar take it.
 # Run it again to update the copy; nothing else of the tree is touched.
+# With OBJTREE (KDIR's build, O=) and TARBALL, also pack the collection with
+# the tree's own make kselftest-gen_tar TARGETS=hmm_dax (its log beside
+# TARBALL) and copy the tarball to TARBALL, a copy of the caller's own that
+# a later gen_tar of the tree does not change.
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-kdir=${1:?usage: kselftest-tree.sh KDIR (a kernel source tree)}
+usage="usage: kselftest-tree.sh KDIR [OBJTREE TARBALL] (a kernel source tree)"
+kdir=${1:?$usage}
+obj=${2:-} tarball=${3:-}
+[ -z "$obj" ] || [ -n "$tarball" ] || { echo "$usage" >&2; exit 2; }
 sel=$kdir/tools/testing/selftests
 [ -f "$sel/lib.mk" ] && [ -f "$sel/Makefile" ] ||
 	{ echo "kselftest-tree: $kdir is not a kernel source tree (no tools/testing/selftests/lib.mk)" >&2; exit 2; }
@@ -57,3 +64,10 @@ fi
 grep -q '^TARGETS += hmm_dax$' "$sel/Makefile" ||
 	{ echo "kselftest-tree: could not add hmm_dax to the TARGETS of $sel/Makefile" >&2; exit 1; }
 echo "kselftest-tree: $dst ($(find "$dst" -type f | wc -l) files); hmm_dax is one of the TARGETS"
+
+[ -n "$obj" ] || exit 0
+log=${tarball%.tar.gz}.gen_tar.log
+make -s -C "$kdir" O="$obj" kselftest-gen_tar TARGETS=hmm_dax >"$log" 2>&1 ||
+	{ tail -n 20 "$log" >&2; echo "kselftest-tree: kselftest-gen_tar failed (see $log)" >&2; exit 1; }
+cp "$obj/kselftest/kselftest_install/kselftest-packages/kselftest.tar.gz" \
+	"$tarball"

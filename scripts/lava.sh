@@ -59,13 +59,8 @@ step "$(dpkg-query -W -f='lava-dispatcher ${Version}' lava-dispatcher)"
 obj=$("$here/build-kernel.sh" --debug)
 src=$(readlink -f "$obj/source")
 kv=$(kernel_version "$obj")
-"$here/kselftest-tree.sh" "$src" >/dev/null
-make -s -C "$src" O="$obj" kselftest-gen_tar TARGETS=hmm_dax >"$out/gen_tar.log" 2>&1 ||
-	{ tail -n 20 "$out/gen_tar.log" >&2; exit 1; }
-# a copy of its own: a later gen_tar of the tree does not change this run's
-cp "$obj/kselftest/kselftest_install/kselftest-packages/kselftest.tar.gz" \
-	"$out/kselftest.tar.gz"
 tarball=$out/kselftest.tar.gz
+"$here/kselftest-tree.sh" "$src" "$obj" "$tarball" >/dev/null
 step "kernel $kv and its kselftest tarball"
 
 # 3. the root file system (debootstrap once; the rest every time)
