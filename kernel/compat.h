@@ -19,8 +19,8 @@
 
 /*
  * get_dev_pagemap() lost its cache argument ("mm/memremap: Remove unused
- * get_dev_pagemap() parameter", 6.19).  hmm_dax takes one reference per
- * leaf and drops it at once, so it never passes a cached pgmap.
+ * get_dev_pagemap() parameter", 6.19).  hmm_dax keeps its own reference
+ * across a run of pages (hmm_dax_pgmap_hold()), so it never passes one.
  */
 static inline struct dev_pagemap *hmm_dax_get_dev_pagemap(unsigned long pfn)
 {

@@ -136,11 +136,15 @@ struct hmm_dax_vma {
 	u64 end;
 };
 
-/* hmm_dax_mirror.c */
-struct dev_pagemap *hmm_dax_pgmap_get(unsigned long pfn);
-void hmm_dax_pgmap_put(struct dev_pagemap *pgmap);
+/* hmm_dax_pgmap.c */
 unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap);
+bool hmm_dax_pgmap_covers(const struct dev_pagemap *pgmap, unsigned long pfn);
+struct dev_pagemap *hmm_dax_pgmap_hold(struct dev_pagemap **held,
+				       unsigned long pfn);
+void hmm_dax_pgmap_release(struct dev_pagemap **held);
 bool hmm_dax_pgmap_check(unsigned long pfn, unsigned int *type);
+
+/* hmm_dax_mirror.c */
 void hmm_dax_note_peak(struct hmm_dax_mirror *m, unsigned long transient);
 bool hmm_dax_next_leaf(struct hmm_dax_mirror *m, u64 start, u64 end,
 		       u64 *addr);

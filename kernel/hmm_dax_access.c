@@ -11,8 +11,9 @@
  *
  * Each page is checked before a byte of it is copied, as a device would
  * fault: a ZONE_DEVICE page must have a live dev_pagemap of a type a device
- * can reach (the reference is held across the copy, so a teardown that did
- * not unmap first cannot free the memory under it), no page may be marked
+ * can reach (one reference per run of pages of one pgmap, held across
+ * their copy, so a teardown that did not unmap first cannot free the
+ * memory under it), no page may be marked
  * hardware poisoned, and every page must be in the kernel's direct map.
  * Reads from ZONE_DEVICE memory (pmem, device-dax) use the machine-check
  * safe copy, as the pmem and dax drivers do: a media error ends the access
@@ -63,13 +64,15 @@ static size_t hmm_dax_copy_mc(void *dst, const void *src, size_t n)
 
 /*
  * Copy @n bytes between @buf and the page of @leaf that maps @va, within
- * that page.  Returns 0 or the error that ends the access: -ENXIO (the
+ * that page; a ZONE_DEVICE page's pgmap is held in *@held for the pages
+ * after it.  Returns 0 or the error that ends the access: -ENXIO (the
  * pgmap is gone), -EOPNOTSUPP (a pgmap type a device cannot reach),
  * -EHWPOISON (marked poisoned, or a media error during the read), -EACCES
  * (not in the kernel's direct map).
  */
 static int hmm_dax_copy_page(const struct hmm_dax_devpt_leaf *leaf, u64 va,
-			     void *buf, size_t n, bool write)
+			     void *buf, size_t n, bool write,
+			     struct dev_pagemap **held)
 {
 	unsigned long pfn = leaf->pfn + ((va - leaf->addr) >> PAGE_SHIFT);
 	struct dev_pagemap *pgmap = NULL;
@@ -79,7 +82,7 @@ static int hmm_dax_copy_page(const struct hmm_dax_devpt_leaf *leaf, u64 va,
 	void *p;
 
 	if (leaf->flags & HMM_DAX_DEVPT_DEVICE) {
-		pgmap = hmm_dax_pgmap_get(pfn);
+		pgmap = hmm_dax_pgmap_hold(held, pfn);
 		if (!pgmap) {
 			why = "its dev_pagemap is gone";
 			ret = -ENXIO;
@@ -114,8 +117,6 @@ static int hmm_dax_copy_page(const struct hmm_dax_devpt_leaf *leaf, u64 va,
 	}
 	kunmap_local(p);
 out:
-	if (pgmap)
-		hmm_dax_pgmap_put(pgmap);
 	if (why)
 		pr_debug("%s: %s: pfn %#lx at %#llx: %s\n", current->comm,
 			 write ? "write" : "read", pfn, va, why);
@@ -130,6 +131,7 @@ out:
 static size_t hmm_dax_copy_locked(struct hmm_dax_mirror *m, u64 addr,
 				  void *buf, size_t len, bool write, int *err)
 {
+	struct dev_pagemap *pgmap = NULL;
 	size_t done = 0;
 
 	lockdep_assert_held(&m->lock);
@@ -142,11 +144,13 @@ static size_t hmm_dax_copy_locked(struct hmm_dax_mirror *m, u64 addr,
 		if (!hmm_dax_devpt_lookup(&m->pt, va, &leaf) ||
 		    (write && !(leaf.flags & HMM_DAX_DEVPT_WRITE)))
 			break;
-		*err = hmm_dax_copy_page(&leaf, va, buf + done, n, write);
+		*err = hmm_dax_copy_page(&leaf, va, buf + done, n, write,
+					 &pgmap);
 		if (*err)
 			break;
 		done += n;
 	}
+	hmm_dax_pgmap_release(&pgmap);
 	return done;
 }
 

@@ -87,9 +87,6 @@ module_param_cb(inject_delay_ms, &hmm_dax_delay_ops, &hmm_dax_inject_delay_ms,
 MODULE_PARM_DESC(inject_delay_ms,
 		 "debug only, taints the kernel: sleep this long (at most 1000 ms, interruptibly) between hmm_range_fault() and the sequence re-check, widening the race the re-check closes (default 0)");
 
-atomic64_t hmm_dax_pgmap_gets = ATOMIC64_INIT(0);
-atomic64_t hmm_dax_pgmap_puts = ATOMIC64_INIT(0);
-
 static struct hmm_dax_device hmm_dax_devices[HMM_DAX_NR_DEVICES];
 
 /* Bad input: say which field, for dynamic debug, and return @err. */

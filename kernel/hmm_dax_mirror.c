@@ -44,72 +44,6 @@
 
 static atomic_t hmm_dax_last_id = ATOMIC_INIT(0);
 
-/**
- * hmm_dax_pgmap_type() - the HMM_DAX_PGMAP_* type of a dev_pagemap
- * @pgmap: a live dev_pagemap
- *
- * Return: FSDAX, GENERIC (device-dax) or OTHER, which a device is never
- * given (P2PDMA, device-private and coherent memory belong to drivers).
- */
-unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap)
-{
-	switch (pgmap->type) {
-	case MEMORY_DEVICE_FS_DAX:
-		return HMM_DAX_PGMAP_FSDAX;
-	case MEMORY_DEVICE_GENERIC:
-		return HMM_DAX_PGMAP_GENERIC;
-	default:
-		return HMM_DAX_PGMAP_OTHER;
-	}
-}
-
-/**
- * hmm_dax_pgmap_get() - a transient dev_pagemap reference, counted
- * @pfn: a ZONE_DEVICE pfn; its struct page is not touched
- *
- * Return: the live pgmap, or NULL if it is dead or going away.
- */
-struct dev_pagemap *hmm_dax_pgmap_get(unsigned long pfn)
-{
-	struct dev_pagemap *pgmap = hmm_dax_get_dev_pagemap(pfn);
-
-	if (pgmap)
-		atomic64_inc(&hmm_dax_pgmap_gets);
-	return pgmap;
-}
-
-/**
- * hmm_dax_pgmap_put() - drop what hmm_dax_pgmap_get() took
- * @pgmap: the pgmap
- */
-void hmm_dax_pgmap_put(struct dev_pagemap *pgmap)
-{
-	put_dev_pagemap(pgmap);
-	atomic64_inc(&hmm_dax_pgmap_puts);
-}
-
-/**
- * hmm_dax_pgmap_check() - transient dev_pagemap reference: alive, and its type
- * @pfn: a ZONE_DEVICE pfn
- * @type: set to its HMM_DAX_PGMAP_* type when alive
- *
- * The reference is a liveness and type check only and is dropped before
- * returning; coherence comes from the notifier, as in upstream HMM users.
- *
- * Return: false if the pgmap is dead or going away.
- */
-bool hmm_dax_pgmap_check(unsigned long pfn, unsigned int *type)
-{
-	struct dev_pagemap *pgmap = hmm_dax_pgmap_get(pfn);
-
-	if (!pgmap)
-		return false;
-	*type = hmm_dax_pgmap_type(pgmap);
-	if (!hmm_dax_inject(HMM_DAX_INJECT_KEEP_PGMAP))
-		hmm_dax_pgmap_put(pgmap);
-	return true;
-}
-
 /* Record a new high-water mark of the table plus @transient bytes. */
 void hmm_dax_note_peak(struct hmm_dax_mirror *m, unsigned long transient)
 {
@@ -464,26 +398,35 @@ static unsigned int hmm_dax_inject_level(u64 addr, unsigned int level,
 /*
  * The leaf flags of a faulted pfn, in *@flags.  Returns 0, -ENXIO for a
  * ZONE_DEVICE page whose pgmap is going away (not installed, counted), or
- * -EOPNOTSUPP for one of a type a device cannot be given.
+ * -EOPNOTSUPP for one of a type a device cannot be given.  A ZONE_DEVICE
+ * page's pgmap is checked through @pgmap, the reference held for the
+ * install's run of pages (hmm_dax_pgmap_hold()); a pfn inside it is
+ * ZONE_DEVICE memory without reading its struct page.
  */
 static int hmm_dax_leaf_flags(unsigned long hpfn, unsigned int order,
-			      unsigned int *flags)
+			      struct dev_pagemap **pgmap, unsigned int *flags)
 {
-	struct page *page = hmm_pfn_to_page(hpfn);
+	unsigned long pfn = hmm_dax_hmm_pfn(hpfn);
 	unsigned int type;
 
 	*flags = 0;
 	if (hpfn & HMM_PFN_WRITE)
 		*flags |= HMM_DAX_DEVPT_WRITE;
-	if (is_zone_device_page(page)) {
-		if (!hmm_dax_pgmap_check(page_to_pfn(page), &type))
+	if (!*pgmap || !hmm_dax_pgmap_covers(*pgmap, pfn)) {
+		struct page *page = pfn_to_page(pfn);
+
+		if (!is_zone_device_page(page)) {
+			if (hmm_dax_is_zero_page(page, order))
+				*flags |= HMM_DAX_DEVPT_ZERO;
+			return 0;
+		}
+		if (!hmm_dax_pgmap_hold(pgmap, pfn))
 			return -ENXIO;
-		if (type == HMM_DAX_PGMAP_OTHER)
-			return -EOPNOTSUPP;
-		*flags |= HMM_DAX_DEVPT_DEVICE | HMM_DAX_DEVPT_TYPE(type);
-	} else if (hmm_dax_is_zero_page(page, order)) {
-		*flags |= HMM_DAX_DEVPT_ZERO;
 	}
+	type = hmm_dax_pgmap_type(*pgmap);
+	if (type == HMM_DAX_PGMAP_OTHER)
+		return -EOPNOTSUPP;
+	*flags |= HMM_DAX_DEVPT_DEVICE | HMM_DAX_DEVPT_TYPE(type);
 	return 0;
 }
 
@@ -513,6 +456,66 @@ static int hmm_dax_map_leaf(struct hmm_dax_mirror *m,
 	return hmm_dax_devpt_map_pte(&m->pt, ptes, addr, pfn, flags);
 }
 
+static void hmm_dax_debug_unreachable(u64 pfn, u64 addr)
+{
+	pr_debug("%s: mirror: pfn %#llx at %#llx is ZONE_DEVICE memory of a type a device cannot reach (not fsdax or device-dax)\n",
+		 current->comm, pfn, addr);
+}
+
+/*
+ * 4 KiB leaves from @addr while the CPU maps 4 KiB pages there, to the end
+ * of the range or of the 2 MiB block: the common case of a GPU's mirror,
+ * with one walk to the PTE node per block (@ptes) and the counters added
+ * once per run.  Returns the address after the run; *@ret is set on an
+ * error that ends the install.
+ */
+static u64 hmm_dax_install_ptes(struct hmm_dax_mirror *m,
+				const struct hmm_range *range,
+				struct hmm_dax_devpt_ptes *ptes,
+				struct dev_pagemap **pgmap, u64 addr,
+				struct hmm_dax_range *r, int *ret)
+{
+	u64 end = min_t(u64, range->end, ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE);
+	const unsigned long *hpfn = &range->hmm_pfns[(addr - range->start) >>
+						     PAGE_SHIFT];
+	unsigned long n = 0;
+
+	if (!ptes->node || addr - ptes->base >= PMD_SIZE) {
+		*ret = hmm_dax_devpt_ptes_get(&m->pt, addr, ptes,
+					      HMM_DAX_GFP_LOCKED);
+		if (*ret)
+			return addr;
+	}
+	for (; addr < end; addr += PAGE_SIZE, hpfn++) {
+		unsigned int flags;
+		int err;
+
+		if (!(*hpfn & HMM_PFN_VALID) || (*hpfn & HMM_PFN_ERROR))
+			continue;
+		if (hmm_pfn_to_map_order(*hpfn))
+			break;
+		err = hmm_dax_leaf_flags(*hpfn, 0, pgmap, &flags);
+		if (err == -EOPNOTSUPP) {
+			hmm_dax_debug_unreachable(hmm_dax_hmm_pfn(*hpfn), addr);
+			*ret = err;
+			break;
+		}
+		if (err) {
+			m->stats.pgmap_dead++;
+			continue;
+		}
+		*ret = hmm_dax_devpt_map_pte(&m->pt, ptes, addr,
+					     hmm_dax_hmm_pfn(*hpfn), flags);
+		if (*ret)
+			break;
+		n++;
+	}
+	r->leaves[HMM_DAX_PTE] += n;
+	r->pages += n;
+	m->stats.installed[HMM_DAX_PTE] += n;
+	return addr;
+}
+
 /*
  * Install the leaves for a faulted range, under the lock.  Returns the
  * address up to which the range is mirrored: past the range's end when the
@@ -525,6 +528,7 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 {
 	bool too_large = hmm_dax_inject(HMM_DAX_INJECT_LEAF_TOO_LARGE);
 	struct hmm_dax_devpt_ptes ptes = {};
+	struct dev_pagemap *pgmap = NULL;
 	u64 addr = range->start;
 	int ret = 0;
 
@@ -540,11 +544,17 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 			continue;
 		}
 		order = hmm_pfn_to_map_order(hpfn);
+		if (!order && !too_large) {
+			addr = hmm_dax_install_ptes(m, range, &ptes, &pgmap,
+						    addr, r, &ret);
+			if (ret)
+				break;
+			continue;
+		}
 		pfn = hmm_dax_hmm_pfn(hpfn);
-		err = hmm_dax_leaf_flags(hpfn, order, &flags);
+		err = hmm_dax_leaf_flags(hpfn, order, &pgmap, &flags);
 		if (err == -EOPNOTSUPP) {
-			pr_debug("%s: mirror: pfn %#llx at %#llx is ZONE_DEVICE memory of a type a device cannot reach (not fsdax or device-dax)\n",
-				 current->comm, pfn, addr);
+			hmm_dax_debug_unreachable(pfn, addr);
 			ret = err;
 			break;
 		}
@@ -576,6 +586,7 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 		m->stats.installed[level]++;
 		addr = base + size;
 	}
+	hmm_dax_pgmap_release(&pgmap);
 	*next = addr;
 	return ret;
 }

@@ -12,8 +12,9 @@ set -euo pipefail
 json=$1
 png=${json%.json}.png
 kv=$(jq -r '.kernel // "?"' "$json")
+cpu=$(jq -r '.guest_cpu // "max"' "$json")
 
-echo "hmm-dax bench on $kv (times in microseconds, bandwidth in MB/s)"
+echo "hmm-dax bench on $kv, guest CPU $cpu (times in microseconds, bandwidth in MB/s)"
 jq -r '
   def us: if . == null then "-" else (. / 1000 | floor | tostring) end;
   def r(n): if . == null then "-" else ((. * n | round) / n | tostring) end;
@@ -30,7 +31,7 @@ jq -r '
 	 .table_bytes, .peak_bytes, (.ratios.table_bytes_per_leaf | r(10)),
 	 (.peer.snapshot_ns | us), (.peer.read_ns | us),
 	 (.peer.table_bytes // "-"),
-	 (.peer.snapshot_speedup | r(10)), (.peer.memory_ratio | r(10000))]
+	 (.peer.snapshot_speedup | r(100)), (.peer.memory_ratio | r(10000))]
 	 | map(tostring) | @tsv end)' "$json" | column -t -s "$(printf '\t')"
 jq -r '.results[] | select(.not_applicable) |
 	"n/a: \(.target) \(.size) MiB: \(.not_applicable)"' "$json"

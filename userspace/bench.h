@@ -12,6 +12,7 @@
 #include "hmm-dax.h"
 
 #define PEER_CHUNK	(256 * 1024 * 1024UL)	/* test_hmm vmallocs this */
+#define BENCH_ROUNDS	3	/* mirrors and peer snapshots timed per cell */
 
 struct peer {
 	int ok;			/* measured */

@@ -68,6 +68,24 @@ static int peer_read(int fd, char *map, size_t size, char *buf,
 	return ret;
 }
 
+/* HMM_DMIRROR_SNAPSHOT, the cheapest of BENCH_ROUNDS, as hmm-dax's mirror. */
+static int peer_snapshot(int fd, char *map, unsigned char *perm, size_t size,
+			 unsigned long long *ns)
+{
+	unsigned long long round_ns;
+	unsigned int round;
+	int ret = 0;
+
+	for (round = 0; round < BENCH_ROUNDS && !ret; round++) {
+		round_ns = 0;
+		ret = peer_cmd(fd, HMM_DMIRROR_SNAPSHOT, map, perm, size,
+			       &round_ns, NULL);
+		if (!ret && (!round || round_ns < *ns))
+			*ns = round_ns;
+	}
+	return ret;
+}
+
 /* test_hmm over the same mapping: a snapshot, then a read (fault+copy). */
 void peer_run(const char *dev, char *map, size_t size, char *buf,
 	      struct peer *p)
@@ -86,8 +104,7 @@ void peer_run(const char *dev, char *map, size_t size, char *buf,
 		snprintf(p->why, sizeof(p->why), "out of memory");
 		goto close;
 	}
-	ret = peer_cmd(fd, HMM_DMIRROR_SNAPSHOT, map, perm, size,
-		       &p->snapshot_ns, NULL);
+	ret = peer_snapshot(fd, map, perm, size, &p->snapshot_ns);
 	before = xarray_bytes();
 	if (!ret)
 		ret = peer_read(fd, map, size, buf, &p->read_ns, &p->faults);
