@@ -13,8 +13,8 @@
  * fault: a ZONE_DEVICE page must have a live dev_pagemap of a type a device
  * can reach (one reference per run of pages of one pgmap, held across
  * their copy, so a teardown that did not unmap first cannot free the
- * memory under it), no page may be marked
- * hardware poisoned, and every page must be in the kernel's direct map.
+ * memory under it), no page may be marked hardware poisoned, and every
+ * page must be in the kernel's direct map.
  * Reads from ZONE_DEVICE memory (pmem, device-dax) use the machine-check
  * safe copy, as the pmem and dax drivers do: a media error ends the access
  * with -EHWPOISON and nothing of that page is handed out.

@@ -22,16 +22,16 @@
 
 #include "hmm_dax_devpt.h"
 
-#define E_PRESENT	0x1ULL
-#define E_TABLE		0x2ULL
-#define E_FLAGS_SHIFT	2
+/* Short names, in this file, for the entry encoding of hmm_dax_devpt.h. */
+#define E_PRESENT	HMM_DAX_DEVPT_E_PRESENT
+#define E_TABLE		HMM_DAX_DEVPT_E_TABLE
+#define E_FLAGS_SHIFT	HMM_DAX_DEVPT_E_FLAGS_SHIFT
 #define E_ADDR_MASK	(~0xfffULL)
 #define NODE_BYTES	(HMM_DAX_DEVPT_ENTRIES * sizeof(u64))
-
-static inline bool e_leaf(u64 e)
-{
-	return (e & (E_PRESENT | E_TABLE)) == E_PRESENT;
-}
+#define e_leaf		hmm_dax_devpt_e_leaf
+#define mk_leaf		hmm_dax_devpt_mk_leaf
+#define index_of	hmm_dax_devpt_index
+#define node_span	hmm_dax_devpt_node_span
 
 static inline bool e_table(u64 e)
 {
@@ -53,32 +53,14 @@ static inline unsigned int e_flags(u64 e)
 	return (e >> E_FLAGS_SHIFT) & HMM_DAX_DEVPT_FLAGS;
 }
 
-static inline u64 mk_leaf(u64 pfn, unsigned int flags)
-{
-	return pfn << HMM_DAX_DEVPT_SHIFT |
-	       (u64)(flags & HMM_DAX_DEVPT_FLAGS) << E_FLAGS_SHIFT | E_PRESENT;
-}
-
 static inline u64 mk_table(u64 *node)
 {
 	return (u64)(uintptr_t)node | E_TABLE | E_PRESENT;
 }
 
-static inline unsigned int index_of(u64 addr, unsigned int level)
-{
-	return (addr >> (HMM_DAX_DEVPT_SHIFT + level * HMM_DAX_DEVPT_BITS)) &
-	       (HMM_DAX_DEVPT_ENTRIES - 1);
-}
-
 static inline u64 pages_per(unsigned int level)
 {
 	return 1ULL << (level * HMM_DAX_DEVPT_BITS);
-}
-
-/* Bytes of address space a node whose entries are at @level covers. */
-static inline u64 node_span(unsigned int level)
-{
-	return hmm_dax_devpt_level_size(level) << HMM_DAX_DEVPT_BITS;
 }
 
 static bool root_covers(const struct hmm_dax_devpt *pt, u64 addr)
@@ -329,37 +311,6 @@ int hmm_dax_devpt_ptes_get(struct hmm_dax_devpt *pt, u64 addr,
 	ptes->node = node_for(pt, addr, HMM_DAX_PTE, gfp, &ret);
 	ptes->base = addr & ~(node_span(HMM_DAX_PTE) - 1);
 	return ptes->node ? 0 : ret;
-}
-
-/**
- * hmm_dax_devpt_map_pte() - install one 4 KiB leaf in a PTE node got before
- * @pt: the table
- * @ptes: from hmm_dax_devpt_ptes_get(), no change to @pt since
- * @addr: virtual address in the block of @ptes, 4 KiB aligned
- * @pfn: pfn at @addr
- * @flags: HMM_DAX_DEVPT_* flags
- *
- * The same as hmm_dax_devpt_map() of a 4 KiB leaf, without the walk.
- *
- * Return: 0, or -EINVAL for an address outside the block, or a bad pfn
- * or flags.
- */
-int hmm_dax_devpt_map_pte(struct hmm_dax_devpt *pt,
-			  struct hmm_dax_devpt_ptes *ptes, u64 addr, u64 pfn,
-			  unsigned int flags)
-{
-	u64 *slot;
-
-	if (!ptes->node || addr - ptes->base >= node_span(HMM_DAX_PTE) ||
-	    (addr & ((1ULL << HMM_DAX_DEVPT_SHIFT) - 1)) ||
-	    pfn >> (64 - HMM_DAX_DEVPT_SHIFT) || (flags & ~HMM_DAX_DEVPT_FLAGS))
-		return -EINVAL;
-	slot = &ptes->node[index_of(addr, HMM_DAX_PTE)];
-	if (e_leaf(*slot))
-		pt->nr_leaves[HMM_DAX_PTE]--;
-	*slot = mk_leaf(pfn, flags);
-	pt->nr_leaves[HMM_DAX_PTE]++;
-	return 0;
 }
 
 static void unmap_node(struct hmm_dax_devpt *pt, u64 *table, unsigned int level,
