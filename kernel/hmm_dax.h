@@ -9,6 +9,7 @@
 #include <linux/gfp.h>
 #include <linux/hmm.h>
 #include <linux/memcontrol.h>
+#include <linux/memremap.h>
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
@@ -136,9 +137,49 @@ struct hmm_dax_vma {
 	u64 end;
 };
 
+/* dev_pagemap checks, inline: the 4 KiB install asks them of every page. */
+
+/**
+ * hmm_dax_pgmap_type() - the HMM_DAX_PGMAP_* type of a dev_pagemap
+ * @pgmap: a live dev_pagemap
+ *
+ * Return: FSDAX, GENERIC (device-dax) or OTHER, which a device is never
+ * given (P2PDMA, device-private and coherent memory belong to drivers).
+ */
+static inline unsigned int
+hmm_dax_pgmap_type(const struct dev_pagemap *pgmap)
+{
+	switch (pgmap->type) {
+	case MEMORY_DEVICE_FS_DAX:
+		return HMM_DAX_PGMAP_FSDAX;
+	case MEMORY_DEVICE_GENERIC:
+		return HMM_DAX_PGMAP_GENERIC;
+	default:
+		return HMM_DAX_PGMAP_OTHER;
+	}
+}
+
+/**
+ * hmm_dax_pgmap_covers() - whether @pfn is in one of @pgmap's ranges
+ * @pgmap: a dev_pagemap the caller holds a reference to
+ * @pfn: any pfn
+ *
+ * Return: true if @pfn is memory of @pgmap, so ZONE_DEVICE memory.
+ */
+static inline bool hmm_dax_pgmap_covers(const struct dev_pagemap *pgmap,
+					unsigned long pfn)
+{
+	phys_addr_t phys = PFN_PHYS(pfn);
+	int i;
+
+	for (i = 0; i < pgmap->nr_range; i++)
+		if (phys >= pgmap->ranges[i].start &&
+		    phys <= pgmap->ranges[i].end)
+			return true;
+	return false;
+}
+
 /* hmm_dax_pgmap.c */
-unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap);
-bool hmm_dax_pgmap_covers(const struct dev_pagemap *pgmap, unsigned long pfn);
 struct dev_pagemap *hmm_dax_pgmap_hold(struct dev_pagemap **held,
 				       unsigned long pfn);
 void hmm_dax_pgmap_release(struct dev_pagemap **held);

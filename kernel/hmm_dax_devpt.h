@@ -181,7 +181,7 @@ static inline u64 hmm_dax_devpt_node_span(unsigned int level)
  *
  * The same as hmm_dax_devpt_map() of a 4 KiB leaf, without the walk.
  * Inline: the 4 KiB install calls it 512 times per node, and a call per
- * leaf cost a third of the install (bench.rst).
+ * leaf cost a quarter of the install (bench.rst).
  *
  * Return: 0, or -EINVAL for an address outside the block, or a bad pfn
  * or flags.

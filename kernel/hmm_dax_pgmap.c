@@ -21,25 +21,6 @@
 atomic64_t hmm_dax_pgmap_gets = ATOMIC64_INIT(0);
 atomic64_t hmm_dax_pgmap_puts = ATOMIC64_INIT(0);
 
-/**
- * hmm_dax_pgmap_type() - the HMM_DAX_PGMAP_* type of a dev_pagemap
- * @pgmap: a live dev_pagemap
- *
- * Return: FSDAX, GENERIC (device-dax) or OTHER, which a device is never
- * given (P2PDMA, device-private and coherent memory belong to drivers).
- */
-unsigned int hmm_dax_pgmap_type(const struct dev_pagemap *pgmap)
-{
-	switch (pgmap->type) {
-	case MEMORY_DEVICE_FS_DAX:
-		return HMM_DAX_PGMAP_FSDAX;
-	case MEMORY_DEVICE_GENERIC:
-		return HMM_DAX_PGMAP_GENERIC;
-	default:
-		return HMM_DAX_PGMAP_OTHER;
-	}
-}
-
 /* A dev_pagemap reference, counted: the live pgmap of @pfn, or NULL. */
 static struct dev_pagemap *hmm_dax_pgmap_get(unsigned long pfn)
 {
@@ -54,25 +35,6 @@ static void hmm_dax_pgmap_put(struct dev_pagemap *pgmap)
 {
 	put_dev_pagemap(pgmap);
 	atomic64_inc(&hmm_dax_pgmap_puts);
-}
-
-/**
- * hmm_dax_pgmap_covers() - whether @pfn is in one of @pgmap's ranges
- * @pgmap: a dev_pagemap the caller holds a reference to
- * @pfn: any pfn
- *
- * Return: true if @pfn is memory of @pgmap, so ZONE_DEVICE memory.
- */
-bool hmm_dax_pgmap_covers(const struct dev_pagemap *pgmap, unsigned long pfn)
-{
-	phys_addr_t phys = PFN_PHYS(pfn);
-	int i;
-
-	for (i = 0; i < pgmap->nr_range; i++)
-		if (phys >= pgmap->ranges[i].start &&
-		    phys <= pgmap->ranges[i].end)
-			return true;
-	return false;
 }
 
 /**
