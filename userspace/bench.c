@@ -162,9 +162,9 @@ static void invalidate_leaves(struct hmm_dax_ctx *ctx, char *map,
 /*
  * Mirror [@map, @map + c->size) BENCH_ROUNDS times, each into a new
  * context (an empty table), and keep the cheapest round: its times in @c,
- * its context in *@ctx.  As for the invalidations, the first run of a code path under
- * TCG pays for its translation, and the guest's other work lands in one
- * round or another.  Returns 0, or the exit status reported.
+ * its context in *@ctx.  As for the invalidations, the first run of a code
+ * path under TCG pays for its translation, and the guest's other work
+ * lands in one round or another.  Returns 0, or the exit status reported.
  */
 static int mirror_cheapest(const char *path, unsigned int device, char *map,
 			   struct bench_cell *c, struct hmm_dax_ctx **ctx)

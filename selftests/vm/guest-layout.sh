@@ -24,6 +24,7 @@ guest_layout() {
 guest_qemu() {
 	qemu=(qemu-system-x86_64 -machine pc
 	      -accel "${HMM_DAX_VM_ACCEL:-tcg,thread=single}"
-	      -cpu "${HMM_DAX_VM_CPU:-max}" -smp 2 -m "$mem" -nodefaults -no-reboot -display none
+	      -cpu "${HMM_DAX_VM_CPU:-max}" -smp 2 -m "$mem"
+	      -nodefaults -no-reboot -display none
 	      -kernel "$1" -initrd "$2" -append "$3")
 }
