@@ -430,32 +430,6 @@ static int hmm_dax_leaf_flags(unsigned long hpfn, unsigned int order,
 	return 0;
 }
 
-/*
- * One leaf.  4 KiB leaves go through @ptes, the PTE node of their 2 MiB
- * block, found once per block: the common case of a GPU's mirror, 512
- * leaves for one walk.  Any other leaf may free that node: @ptes is
- * forgotten.
- */
-static int hmm_dax_map_leaf(struct hmm_dax_mirror *m,
-			    struct hmm_dax_devpt_ptes *ptes, u64 addr, u64 pfn,
-			    unsigned int level, unsigned int flags)
-{
-	int ret;
-
-	if (level != HMM_DAX_PTE) {
-		ptes->node = NULL;
-		return hmm_dax_devpt_map(&m->pt, addr, pfn, level, flags,
-					 HMM_DAX_GFP_LOCKED);
-	}
-	if (!ptes->node || addr - ptes->base >= PMD_SIZE) {
-		ret = hmm_dax_devpt_ptes_get(&m->pt, addr, ptes,
-					     HMM_DAX_GFP_LOCKED);
-		if (ret)
-			return ret;
-	}
-	return hmm_dax_devpt_map_pte(&m->pt, ptes, addr, pfn, flags);
-}
-
 static void hmm_dax_debug_unreachable(u64 pfn, u64 addr)
 {
 	pr_debug("%s: mirror: pfn %#llx at %#llx is ZONE_DEVICE memory of a type a device cannot reach (not fsdax or device-dax)\n",
@@ -578,7 +552,14 @@ static int hmm_dax_install(struct hmm_dax_mirror *m,
 		}
 		pfn -= (addr - base) >> PAGE_SHIFT;
 		pfn &= ~((size >> PAGE_SHIFT) - 1);	/* only moves if injected */
-		ret = hmm_dax_map_leaf(m, &ptes, base, pfn, level, flags);
+		/*
+		 * A leaf larger than 4 KiB (or an injected first one, of any
+		 * level) goes through the walk, and may free the PTE node
+		 * hmm_dax_install_ptes() keeps in @ptes: forget it.
+		 */
+		ptes.node = NULL;
+		ret = hmm_dax_devpt_map(&m->pt, base, pfn, level, flags,
+					HMM_DAX_GFP_LOCKED);
 		if (ret)
 			break;
 		r->leaves[level]++;
