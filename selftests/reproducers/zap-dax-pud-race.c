@@ -72,8 +72,17 @@ int main(int argc, char **argv)
 	if (argc < 2 || argc > 3)
 		repro_cannot("usage: %s DEVDAX [SECONDS] (a 1 GiB-aligned device-dax node)",
 			     argv[0]);
-	if (argc == 3)
-		seconds = strtoul(argv[2], NULL, 0);
+	if (argc == 3) {
+		unsigned long v;
+		char *end;
+
+		errno = 0;
+		v = strtoul(argv[2], &end, 10);
+		if (errno || end == argv[2] || *end || !v || v > 3600)
+			repro_cannot("SECONDS '%s' is not a whole number from 1 to 3600",
+				     argv[2]);
+		seconds = v;
+	}
 	fd = repro_open_devdax_1g(argv[1]);
 	repro_log_open();
 	status = repro_in_child(child, &seconds);
